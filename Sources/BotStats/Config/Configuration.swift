@@ -1,0 +1,136 @@
+import Logging
+
+/// The daemon's whole configuration: the main file and its drop-ins, parsed and validated once.
+///
+/// Built by `ConfigurationLoader` from a file and the process environment; nothing below the
+/// entry point reads the environment or the file system for settings again.
+public struct Configuration: Sendable, Equatable {
+    /// The main configuration file this value was loaded from.
+    public var path: String
+    /// `[daemon]`: sockets, directories, logging.
+    public var daemon: DaemonSettings
+    /// `[retry]`: how posts are retried and timed out.
+    public var retry: RetrySettings
+    /// Every configured bot: the main file's first, then `bots.d/*.toml` in name order.
+    public var bots: [BotSettings]
+
+    public init(path: String, daemon: DaemonSettings, retry: RetrySettings, bots: [BotSettings]) {
+        self.path = path
+        self.daemon = daemon
+        self.retry = retry
+        self.bots = bots
+    }
+}
+
+/// `[daemon]`: where the daemon listens and keeps its state.
+public struct DaemonSettings: Sendable, Equatable {
+    /// Path of the Unix control socket the daemon binds when systemd passes none.
+    public var controlSocket: String
+    /// Directory holding `state.json`.
+    public var stateDirectory: String
+    /// Lowest log level written to stderr.
+    public var logLevel: Logger.Level
+    /// `host:port` of the optional Prometheus endpoint; nil when off.
+    public var metricsListen: String?
+
+    public init(controlSocket: String, stateDirectory: String, logLevel: Logger.Level = .info, metricsListen: String? = nil) {
+        self.controlSocket = controlSocket
+        self.stateDirectory = stateDirectory
+        self.logLevel = logLevel
+        self.metricsListen = metricsListen
+    }
+}
+
+/// `[retry]`: attempts, backoff and per-request timeout for every post.
+public struct RetrySettings: Sendable, Equatable {
+    /// Attempts per post, the first try included (at least 1).
+    public var maxAttempts: Int
+    /// Base of the exponential backoff.
+    public var baseDelay: Duration
+    /// Cap of one backoff wait; a required wait longer than this defers the post instead.
+    public var maxDelay: Duration
+    /// One request, connect to last byte.
+    public var timeout: Duration
+
+    public init(
+        maxAttempts: Int = 5,
+        baseDelay: Duration = .seconds(1),
+        maxDelay: Duration = .seconds(15 * 60),
+        timeout: Duration = .seconds(30)
+    ) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.timeout = timeout
+    }
+}
+
+/// Where a bot's counts come from.
+public enum CountSource: Sendable, Equatable {
+    /// Counts arrive over the control socket (`botstatsctl set`).
+    case push
+    /// Counts are fetched from Discord's `GET /applications/@me` before each repost.
+    case discord(token: Secret, baseURL: String)
+}
+
+/// One bot: its Discord id, its repost timer and the lists it is posted to.
+public struct BotSettings: Sendable, Equatable {
+    /// Name used by `--bot` and in status: `[bot] name`, else the drop-in's stem, else `main`.
+    public var name: String
+    /// The bot's Discord application id (a snowflake, digits only).
+    public var id: String
+    /// Cached counts are posted again this often.
+    public var repostInterval: Duration
+    /// Where counts come from.
+    public var source: CountSource
+    /// The file this bot was read from (for error messages).
+    public var sourceFile: String
+    /// The bot's lists, in the order of the file.
+    public var targets: [TargetSettings]
+
+    public init(
+        name: String,
+        id: String,
+        repostInterval: Duration = .seconds(3600),
+        source: CountSource = .push,
+        sourceFile: String,
+        targets: [TargetSettings]
+    ) {
+        self.name = name
+        self.id = id
+        self.repostInterval = repostInterval
+        self.source = source
+        self.sourceFile = sourceFile
+        self.targets = targets
+    }
+}
+
+/// One bot list a bot is posted to: `[targets.NAME]`.
+public struct TargetSettings: Sendable, Equatable {
+    /// The table name, unique per bot.
+    public var name: String
+    /// The request to send: a built-in provider's shape or a custom template.
+    public var request: RequestShape
+    /// Replaces the provider's default base URL (built-in providers only).
+    public var baseURL: String?
+    /// The list's API token.
+    public var token: Secret
+    /// A disabled target is shown in status but never posted to.
+    public var enabled: Bool
+
+    public init(name: String, request: RequestShape, baseURL: String? = nil, token: Secret, enabled: Bool = true) {
+        self.name = name
+        self.request = request
+        self.baseURL = baseURL
+        self.token = token
+        self.enabled = enabled
+    }
+
+    /// The provider name shown in status (`custom` for custom templates).
+    public var providerName: String {
+        switch request {
+        case .builtin(let spec): return spec.name
+        case .custom: return "custom"
+        }
+    }
+}

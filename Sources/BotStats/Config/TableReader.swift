@@ -1,0 +1,99 @@
+import TOMLKit
+
+/// Typed, error-collecting access to one TOML table: every wrong type, bad value and unknown key
+/// becomes an error naming the full key path, and reading goes on so all of them are reported.
+struct TableReader {
+    let table: TOMLTable
+    /// Key path of this table (`targets.topgg`), empty for the top level.
+    let path: String
+    let file: String
+    let locator: KeyLineLocator
+    let issues: ConfigurationIssues
+
+    func keyPath(_ key: String) -> String { path.isEmpty ? key : key.isEmpty ? path : "\(path).\(key)" }
+
+    func error(_ key: String, _ message: String) {
+        issues.error(file: file, locator: locator, keyPath: keyPath(key), message)
+    }
+
+    func has(_ key: String) -> Bool { table[key] != nil }
+
+    private func typeError(_ key: String, expected: String, got value: any TOMLValueConvertible) {
+        error(key, "expected \(expected), got \(value.type)")
+    }
+
+    func string(_ key: String, required: Bool = false) -> String? {
+        guard let value = table[key] else {
+            if required { error(key, "missing required key") }
+            return nil
+        }
+        guard let text = value.string else {
+            typeError(key, expected: "a string", got: value)
+            return nil
+        }
+        return text
+    }
+
+    func bool(_ key: String) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else {
+            typeError(key, expected: "true or false", got: value)
+            return nil
+        }
+        return flag
+    }
+
+    func int(_ key: String, range: ClosedRange<Int>) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard value.type == .int, let number = value.int else {
+            typeError(key, expected: "an integer", got: value)
+            return nil
+        }
+        guard range.contains(number) else {
+            error(key, "\(number) is out of range \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return number
+    }
+
+    /// A duration string, at least `minimum`.
+    func duration(_ key: String, minimum: Duration = .milliseconds(1)) -> Duration? {
+        guard let text = string(key) else { return nil }
+        guard let duration = DurationParser.parse(text) else {
+            error(key, "'\(text)' is not a duration like \"500ms\", \"90s\", \"15m\", \"1h\" or \"1h30m\"")
+            return nil
+        }
+        guard duration >= minimum else {
+            error(key, "must be at least \(DurationText.format(minimum))")
+            return nil
+        }
+        return duration
+    }
+
+    /// A sub-table; a value of another type is an error.
+    func table(_ key: String) -> TableReader? {
+        guard let value = table[key] else { return nil }
+        guard let sub = value.table else {
+            typeError(key, expected: "a table", got: value)
+            return nil
+        }
+        return TableReader(table: sub, path: keyPath(key), file: file, locator: locator, issues: issues)
+    }
+
+    /// A table of strings, in key order (`headers = { Authorization = "…" }`).
+    func stringTable(_ key: String) -> [(String, String)]? {
+        guard let sub = table(key) else { return nil }
+        var pairs: [(String, String)] = []
+        for name in sub.table.keys.sorted() {
+            if let value = sub.string(name) { pairs.append((name, value)) }
+        }
+        return pairs
+    }
+
+    /// Reports every key not in `allowed`.
+    func rejectUnknownKeys(allowed: Set<String>) {
+        for key in table.keys.sorted() where !allowed.contains(key) {
+            error(key, "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+}

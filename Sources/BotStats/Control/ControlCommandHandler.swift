@@ -1,0 +1,41 @@
+/// Turns one request line into one response line; the NIO-free heart of the control socket.
+///
+/// Every outcome is a response: nothing a client sends can throw out of here.
+public struct ControlCommandHandler: Sendable {
+    private let backend: any ControlBackend
+
+    public init(backend: any ControlBackend) {
+        self.backend = backend
+    }
+
+    /// The response line (without newline) for `line`.
+    public func respond(to line: some Collection<UInt8>) async -> String {
+        do {
+            switch try ControlRequest.parse(line) {
+            case .status:
+                return ControlResponse.success(await backend.status())
+            case .set(let bot, let servers, let users, let shards):
+                return ControlResponse.success(try await backend.set(bot: bot, servers: servers, users: users, shards: shards))
+            case .post(let bot, let target):
+                return ControlResponse.success(PostResults(results: try await backend.post(bot: bot, target: target)))
+            case .reload:
+                return ControlResponse.success(try await backend.reload())
+            case .metrics:
+                throw ControlError(code: "unsupported", message: "metrics are not available in this version")
+            }
+        } catch let error as ControlError {
+            return ControlResponse.failure(error)
+        } catch {
+            return ControlResponse.failure(ControlError(code: "internal", message: "unexpected error"))
+        }
+    }
+}
+
+/// The result object of `post`.
+public struct PostResults: Codable, Sendable, Equatable {
+    public var results: [PostResult]
+
+    public init(results: [PostResult]) {
+        self.results = results
+    }
+}

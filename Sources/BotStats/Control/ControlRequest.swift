@@ -1,0 +1,93 @@
+import Foundation
+
+/// One request line of the control protocol (SPEC §7), validated.
+public enum ControlRequest: Sendable, Equatable {
+    case status
+    case set(bot: String?, servers: Int, users: Int?, shards: Int?)
+    case post(bot: String?, target: String?)
+    case reload
+    case metrics
+
+    /// Largest count accepted: more servers than that is a bug in the caller, not a bot.
+    public static let maxCount = 1_000_000_000_000
+
+    /// Protocol version this daemon speaks.
+    public static let protocolVersion = 1
+
+    /// Parses one line; the error names the field that is wrong.
+    public static func parse(_ line: some Collection<UInt8>) throws(ControlError) -> ControlRequest {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
+        } catch {
+            throw .badRequest("request is not valid JSON")
+        }
+        guard case .object(let object) = value else {
+            throw .badRequest("request must be a JSON object, got \(value.typeName)")
+        }
+        if let version = object["v"] {
+            guard case .number(let number) = version, number == Double(protocolVersion) else {
+                throw ControlError(code: "unsupported_version", message: "v: this daemon speaks protocol version \(protocolVersion)")
+            }
+        }
+        guard let commandValue = object["cmd"] else { throw .badRequest("cmd: missing") }
+        guard case .string(let command) = commandValue else {
+            throw .badRequest("cmd: expected a string, got \(commandValue.typeName)")
+        }
+        let allowed: Set<String>
+        let request: ControlRequest
+        switch command {
+        case "status":
+            allowed = []
+            request = .status
+        case "reload":
+            allowed = []
+            request = .reload
+        case "metrics":
+            allowed = []
+            request = .metrics
+        case "set":
+            allowed = ["servers", "users", "shards", "bot", "shard_id", "shard_count"]
+            guard let servers = try count("servers", in: object) else { throw .badRequest("servers: missing") }
+            if object["shard_id"] != nil || object["shard_count"] != nil {
+                throw ControlError(code: "unsupported", message: "shard_id/shard_count: per-shard counts are not supported yet; send the total")
+            }
+            request = .set(
+                bot: try string("bot", in: object), servers: servers, users: try count("users", in: object),
+                shards: try count("shards", in: object))
+        case "post":
+            allowed = ["bot", "target"]
+            request = .post(bot: try string("bot", in: object), target: try string("target", in: object))
+        default:
+            throw ControlError(
+                code: "unknown_command",
+                message: "cmd: unknown command '\(command.prefix(64))'; expected status, set, post, reload or metrics")
+        }
+        if let extra = object.keys.filter({ !allowed.contains($0) && $0 != "v" && $0 != "cmd" }).sorted().first {
+            throw .badRequest("\(extra.prefix(64)): unknown field for \(command)")
+        }
+        return request
+    }
+
+    private static func count(_ key: String, in object: [String: JSONValue]) throws(ControlError) -> Int? {
+        guard let value = object[key], value != .null else { return nil }
+        guard case .number(let number) = value else {
+            throw .badRequest("\(key): expected a non-negative integer, got \(value.typeName)")
+        }
+        guard number.isFinite, number.rounded() == number else {
+            throw .badRequest("\(key): expected a non-negative integer, got \(number)")
+        }
+        guard number >= 0 else { throw .badRequest("\(key): must not be negative") }
+        guard number <= Double(maxCount) else { throw .badRequest("\(key): above the limit of 10^12") }
+        return Int(number)
+    }
+
+    private static func string(_ key: String, in object: [String: JSONValue]) throws(ControlError) -> String? {
+        guard let value = object[key], value != .null else { return nil }
+        guard case .string(let text) = value else {
+            throw .badRequest("\(key): expected a string, got \(value.typeName)")
+        }
+        guard !text.isEmpty, text.count <= 200 else { throw .badRequest("\(key): must be 1 to 200 characters") }
+        return text
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Encodes control responses: `{"v":1,"ok":true,"result":…}` or `{"v":1,"ok":false,"error":…}`.
+public enum ControlResponse {
+    private struct Success<Result: Encodable>: Encodable {
+        let v = ControlRequest.protocolVersion
+        let ok = true
+        let result: Result
+    }
+
+    private struct Failure: Encodable {
+        struct Body: Encodable {
+            let code: String
+            let message: String
+        }
+        let v = ControlRequest.protocolVersion
+        let ok = false
+        let error: Body
+    }
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// One response line (without the newline) carrying `result`.
+    public static func success(_ result: some Encodable) -> String {
+        do {
+            let data = try encoder().encode(Success(result: result))
+            return String(decoding: data, as: UTF8.self)
+        } catch {
+            return failure(ControlError(code: "internal", message: "cannot encode the result"))
+        }
+    }
+
+    /// One response line (without the newline) carrying `error`.
+    public static func failure(_ error: ControlError) -> String {
+        let data = (try? encoder().encode(Failure(error: .init(code: error.code, message: error.message)))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

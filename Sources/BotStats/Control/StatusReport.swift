@@ -1,0 +1,209 @@
+import Foundation
+
+/// The status object of SPEC §7: what `botstatsctl status --json` prints.
+///
+/// Every field is always present; unknown values are JSON `null`, so consumers never need to
+/// tell "missing" from "unknown".
+public struct StatusReport: Codable, Sendable, Equatable {
+    public var version: String
+    public var pid: Int
+    public var uptimeSeconds: Int
+    public var configPath: String
+    public var configLoadedAt: Date
+    /// The last reload error, or nil while the running configuration is the one on disk.
+    public var lastReloadError: String?
+    public var bots: [BotStatus]
+
+    public init(version: String, pid: Int, uptimeSeconds: Int, configPath: String, configLoadedAt: Date, lastReloadError: String?, bots: [BotStatus]) {
+        self.version = version
+        self.pid = pid
+        self.uptimeSeconds = uptimeSeconds
+        self.configPath = configPath
+        self.configLoadedAt = configLoadedAt
+        self.lastReloadError = lastReloadError
+        self.bots = bots
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, pid, bots
+        case uptimeSeconds = "uptime_seconds"
+        case configPath = "config_path"
+        case configLoadedAt = "config_loaded_at"
+        case lastReloadError = "last_reload_error"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
+        try c.encode(configPath, forKey: .configPath)
+        try c.encode(configLoadedAt, forKey: .configLoadedAt)
+        try c.encode(lastReloadError, forKey: .lastReloadError)
+        try c.encode(bots, forKey: .bots)
+    }
+}
+
+/// One bot in the status object.
+public struct BotStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var id: String
+    public var counts: CountsStatus
+    public var lastPostedAt: Date?
+    public var nextRepostAt: Date?
+    public var nextRepostInSeconds: Int?
+    public var targets: [TargetStatus]
+
+    public init(name: String, id: String, counts: CountsStatus, lastPostedAt: Date?, nextRepostAt: Date?, nextRepostInSeconds: Int?, targets: [TargetStatus]) {
+        self.name = name
+        self.id = id
+        self.counts = counts
+        self.lastPostedAt = lastPostedAt
+        self.nextRepostAt = nextRepostAt
+        self.nextRepostInSeconds = nextRepostInSeconds
+        self.targets = targets
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, id, counts, targets
+        case lastPostedAt = "last_posted_at"
+        case nextRepostAt = "next_repost_at"
+        case nextRepostInSeconds = "next_repost_in_seconds"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(id, forKey: .id)
+        try c.encode(counts, forKey: .counts)
+        try c.encode(lastPostedAt, forKey: .lastPostedAt)
+        try c.encode(nextRepostAt, forKey: .nextRepostAt)
+        try c.encode(nextRepostInSeconds, forKey: .nextRepostInSeconds)
+        try c.encode(targets, forKey: .targets)
+    }
+}
+
+/// A bot's cached counts in the status object; all null before the first `set`.
+public struct CountsStatus: Codable, Sendable, Equatable {
+    public var servers: Int?
+    public var users: Int?
+    public var shards: Int?
+    public var updatedAt: Date?
+
+    public init(servers: Int?, users: Int?, shards: Int?, updatedAt: Date?) {
+        self.servers = servers
+        self.users = users
+        self.shards = shards
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case servers, users, shards
+        case updatedAt = "updated_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(servers, forKey: .servers)
+        try c.encode(users, forKey: .users)
+        try c.encode(shards, forKey: .shards)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// One target in the status object.
+public struct TargetStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var provider: String
+    public var state: TargetState
+    public var lastAttemptAt: Date?
+    public var lastSuccessAt: Date?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var consecutiveFailures: Int
+    public var postsTotal: Int
+    public var failuresTotal: Int
+    public var retriesTotal: Int
+    public var nextAttemptAt: Date?
+    public var rateLimit: RateLimitStatus
+
+    public init(
+        name: String, provider: String, state: TargetState, lastAttemptAt: Date?, lastSuccessAt: Date?,
+        lastStatus: Int?, lastError: String?, consecutiveFailures: Int, postsTotal: Int, failuresTotal: Int,
+        retriesTotal: Int, nextAttemptAt: Date?, rateLimit: RateLimitStatus
+    ) {
+        self.name = name
+        self.provider = provider
+        self.state = state
+        self.lastAttemptAt = lastAttemptAt
+        self.lastSuccessAt = lastSuccessAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.consecutiveFailures = consecutiveFailures
+        self.postsTotal = postsTotal
+        self.failuresTotal = failuresTotal
+        self.retriesTotal = retriesTotal
+        self.nextAttemptAt = nextAttemptAt
+        self.rateLimit = rateLimit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, provider, state
+        case lastAttemptAt = "last_attempt_at"
+        case lastSuccessAt = "last_success_at"
+        case lastStatus = "last_status"
+        case lastError = "last_error"
+        case consecutiveFailures = "consecutive_failures"
+        case postsTotal = "posts_total"
+        case failuresTotal = "failures_total"
+        case retriesTotal = "retries_total"
+        case nextAttemptAt = "next_attempt_at"
+        case rateLimit = "rate_limit"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(state, forKey: .state)
+        try c.encode(lastAttemptAt, forKey: .lastAttemptAt)
+        try c.encode(lastSuccessAt, forKey: .lastSuccessAt)
+        try c.encode(lastStatus, forKey: .lastStatus)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        try c.encode(postsTotal, forKey: .postsTotal)
+        try c.encode(failuresTotal, forKey: .failuresTotal)
+        try c.encode(retriesTotal, forKey: .retriesTotal)
+        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
+        try c.encode(rateLimit, forKey: .rateLimit)
+    }
+}
+
+/// A target's last reported rate-limit window in the status object.
+public struct RateLimitStatus: Codable, Sendable, Equatable {
+    public var limit: Int?
+    public var remaining: Int?
+    public var resetAt: Date?
+    public var resetInSeconds: Int?
+
+    public init(limit: Int?, remaining: Int?, resetAt: Date?, resetInSeconds: Int?) {
+        self.limit = limit
+        self.remaining = remaining
+        self.resetAt = resetAt
+        self.resetInSeconds = resetInSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case limit, remaining
+        case resetAt = "reset_at"
+        case resetInSeconds = "reset_in_seconds"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(limit, forKey: .limit)
+        try c.encode(remaining, forKey: .remaining)
+        try c.encode(resetAt, forKey: .resetAt)
+        try c.encode(resetInSeconds, forKey: .resetInSeconds)
+    }
+}

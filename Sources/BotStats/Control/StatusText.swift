@@ -1,0 +1,59 @@
+import Foundation
+
+/// The human rendering of a status object, as `botstatsctl status` prints it.
+public enum StatusText {
+    /// One line for the daemon, one block per bot, one row per target.
+    public static func render(_ report: StatusReport, now: Date) -> String {
+        var lines: [String] = []
+        lines.append(
+            "botstatsd \(report.version), pid \(report.pid), up \(DurationText.format(roundedToSeconds: .seconds(report.uptimeSeconds))), config \(report.configPath) loaded \(ago(report.configLoadedAt, now: now))")
+        if let error = report.lastReloadError { lines.append("  last reload FAILED: \(error)") }
+        for bot in report.bots {
+            lines.append("")
+            var counts = "no counts yet"
+            if let servers = bot.counts.servers {
+                counts = "\(servers) servers"
+                if let users = bot.counts.users { counts += ", \(users) users" }
+                if let shards = bot.counts.shards { counts += ", \(shards) shards" }
+                if let updated = bot.counts.updatedAt { counts += " (set \(ago(updated, now: now)))" }
+            }
+            lines.append("bot \(bot.name) (\(bot.id)): \(counts)")
+            let posted = bot.lastPostedAt.map { ago($0, now: now) } ?? "never"
+            let next = bot.nextRepostInSeconds.map { "in " + DurationText.format(roundedToSeconds: .seconds($0)) } ?? "-"
+            lines.append("  last posted \(posted), next repost \(next)")
+            let header = ["TARGET", "PROVIDER", "STATE", "LAST OK", "HTTP", "LIMIT", "NEXT", "ERROR"]
+            var rows = [header]
+            for target in bot.targets {
+                let window: String
+                if let remaining = target.rateLimit.remaining {
+                    window = "\(remaining)/\(target.rateLimit.limit.map(String.init) ?? "?")"
+                } else {
+                    window = "-"
+                }
+                let nextAttempt = target.nextAttemptAt.map { $0 > now ? "in " + DurationText.format(roundedToSeconds: .seconds($0.timeIntervalSince(now))) : "now" } ?? "-"
+                rows.append([
+                    target.name, target.provider, target.state.rawValue,
+                    target.lastSuccessAt.map { ago($0, now: now) } ?? "never",
+                    target.lastStatus.map(String.init) ?? "-", window, nextAttempt,
+                    target.lastError.map { String($0.prefix(60)) } ?? "",
+                ])
+            }
+            let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                let padded = row.enumerated().map { index, cell in
+                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                }
+                lines.append("  " + padded.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `12m ago`, `just now`, or `in 5m` for a date in the future.
+    public static func ago(_ date: Date, now: Date) -> String {
+        let delta = now.timeIntervalSince(date)
+        if abs(delta) < 1 { return "just now" }
+        if delta < 0 { return "in " + DurationText.format(roundedToSeconds: .seconds(-delta)) }
+        return DurationText.format(roundedToSeconds: .seconds(delta)) + " ago"
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one line per log event to stderr with the `<N>` priority prefix journald understands,
+/// so `journalctl -p warning` filters botstatsd's lines like any other daemon's.
+///
+/// Metadata is written as `key=value` pairs after the message; every line passes through the
+/// redactor first, so a token that slipped into a message still never reaches the journal.
+public struct JournalLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let redactor: Redactor
+    private let write: @Sendable (String) -> Void
+
+    /// - Parameters:
+    ///   - secrets: tokens that must never be written.
+    ///   - write: where a finished line goes; stderr by default.
+    public init(
+        label: String, level: Logger.Level, secrets: [Secret] = [],
+        write: @escaping @Sendable (String) -> Void = JournalLogHandler.writeToStderr
+    ) {
+        self.label = label
+        self.logLevel = level
+        self.redactor = Redactor(secrets: secrets)
+        self.write = write
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// The syslog priority of a swift-log level (`sd-daemon.h`'s `SD_ERR` and friends).
+    public static func priority(of level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var line = "<\(Self.priority(of: event.level))>\(event.message)"
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(Self.quoted("\(merged[key]!)"))"
+        }
+        line = redactor.redact(line).replacingOccurrences(of: "\n", with: "\\n")
+        write(line + "\n")
+    }
+
+    private static func quoted(_ value: String) -> String {
+        if value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return value
+    }
+
+    /// Writes `line` to file descriptor 2 in one `write(2)`, so lines from threads never interleave.
+    public static let writeToStderr: @Sendable (String) -> Void = { line in
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { if errno == EINTR { continue } else { return } }
+                offset += n
+            }
+        }
+    }
+}

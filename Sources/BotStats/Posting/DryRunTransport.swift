@@ -1,0 +1,26 @@
+import Logging
+
+/// `--dry-run`: logs the request that would have been sent (token redacted) and answers 200.
+public struct DryRunTransport: StatsTransport {
+    private let logger: Logger
+    private let redactor: Redactor
+
+    /// `secrets` are every token of the configuration, so none reaches the log.
+    public init(logger: Logger, secrets: [Secret]) {
+        self.logger = logger
+        self.redactor = Redactor(secrets: secrets)
+    }
+
+    public func send(_ request: OutgoingRequest, timeout: Duration) async -> Result<TransportResponse, PostFailure> {
+        let headers = request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; ")
+        logger.notice(
+            "dry run: request not sent",
+            metadata: [
+                "http.method": "\(request.method)",
+                "http.url": "\(redactor.redact(request.url))",
+                "http.headers": "\(redactor.redact(headers))",
+                "http.body": "\(redactor.redact(request.body ?? ""))",
+            ])
+        return .success(TransportResponse(status: 200, headers: [], body: []))
+    }
+}

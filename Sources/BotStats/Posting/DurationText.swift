@@ -1,0 +1,32 @@
+import Foundation
+
+/// Short human durations for logs and status lines: `42m`, `1h5m`, `500ms`.
+public enum DurationText {
+    /// `duration` written with the largest units first (`1h30m`, `90ms`); zero or less is `0s`.
+    public static func format(_ duration: Duration) -> String {
+        let (seconds, atto) = duration.components
+        if seconds <= 0 && atto <= 0 { return "0s" }
+        if seconds == 0 { return "\(max(1, atto / 1_000_000_000_000_000))ms" }
+        return format(roundedToSeconds: duration)
+    }
+
+    /// `duration` rounded up to whole seconds and written as `2d3h`, `1h5m`, `42m`, `7s`.
+    public static func format(roundedToSeconds duration: Duration) -> String {
+        var total = max(0, Int64(duration.seconds.rounded(.up)))
+        if total == 0 { return "0s" }
+        var parts: [String] = []
+        for (unit, size) in [("d", Int64(86400)), ("h", 3600), ("m", 60), ("s", 1)] where total >= size {
+            parts.append("\(total / size)\(unit)")
+            total %= size
+        }
+        return parts.prefix(2).joined()
+    }
+}
+
+/// RFC 3339 UTC timestamps as the protocol and logs write them.
+public enum RFC3339 {
+    /// `date` as `2026-11-23T21:08:00Z`.
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

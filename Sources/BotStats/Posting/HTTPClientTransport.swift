@@ -1,0 +1,83 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// The real transport: one shared async-http-client `HTTPClient`, no redirects followed.
+///
+/// Redirects are not followed because a list that moved its API should be fixed in the
+/// configuration, not silently sent our token at another address.
+public struct HTTPClientTransport: StatsTransport {
+    private let client: HTTPClient
+
+    /// Uses `client`, which the caller owns and shuts down.
+    public init(client: HTTPClient) {
+        self.client = client
+    }
+
+    /// The client configuration the daemon uses for every list.
+    public static func clientConfiguration(connectTimeout: Duration) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
+            + connectTimeout.components.attoseconds / 1_000_000_000)
+        configuration.decompression = .disabled
+        return configuration
+    }
+
+    public func send(_ request: OutgoingRequest, timeout: Duration) async -> Result<TransportResponse, PostFailure> {
+        var httpRequest = HTTPClientRequest(url: request.url)
+        httpRequest.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers {
+            httpRequest.headers.add(name: header.name, value: header.value)
+        }
+        if let body = request.body {
+            httpRequest.body = .bytes(ByteBuffer(string: body))
+        }
+        let client = self.client
+        let request = httpRequest
+        return await withTaskGroup(of: Result<TransportResponse, PostFailure>?.self) { group in
+            group.addTask {
+                await Self.execute(request, on: client, timeout: timeout)
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .failure(.timeout)
+            }
+            var outcome: Result<TransportResponse, PostFailure> = .failure(.timeout)
+            for await result in group {
+                if let result {
+                    outcome = result
+                    break
+                }
+            }
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    private static func execute(
+        _ request: HTTPClientRequest, on client: HTTPClient, timeout: Duration
+    ) async -> Result<TransportResponse, PostFailure> {
+        do {
+            let seconds = timeout.components.seconds + 1
+            let response = try await client.execute(request, timeout: .seconds(seconds))
+            var body: [UInt8] = []
+            for try await chunk in response.body {
+                let room = maxResponseBodyBytes - body.count
+                body.append(contentsOf: chunk.readableBytesView.prefix(room))
+                if body.count >= maxResponseBodyBytes { break }
+            }
+            let headers = response.headers.map { (name: $0.name, value: $0.value) }
+            return .success(TransportResponse(status: Int(response.status.code), headers: headers, body: body))
+        } catch is CancellationError {
+            return .failure(.timeout)
+        } catch let error as HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                return .failure(.timeout)
+            }
+            return .failure(.connection(String(describing: error)))
+        } catch {
+            return .failure(.connection(String(describing: error)))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// How a manual `post` ended for one target, as returned to `botstatsctl post`.
+public struct PostResult: Codable, Sendable, Equatable {
+    public var bot: String
+    public var target: String
+    /// `delivered`, `failed`, `deferred`, `disabled` or `stopped`.
+    public var outcome: String
+    public var state: TargetState
+    public var httpStatus: Int?
+    public var error: String?
+    public var nextAttemptAt: Date?
+
+    public init(bot: String, target: String, outcome: String, state: TargetState, httpStatus: Int?, error: String?, nextAttemptAt: Date?) {
+        self.bot = bot
+        self.target = target
+        self.outcome = outcome
+        self.state = state
+        self.httpStatus = httpStatus
+        self.error = error
+        self.nextAttemptAt = nextAttemptAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bot, target, outcome, state, error
+        case httpStatus = "http_status"
+        case nextAttemptAt = "next_attempt_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bot, forKey: .bot)
+        try c.encode(target, forKey: .target)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(state, forKey: .state)
+        try c.encode(httpStatus, forKey: .httpStatus)
+        try c.encode(error, forKey: .error)
+        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
+    }
+}
+
+/// The answer to an accepted `set`.
+public struct SetResult: Codable, Sendable, Equatable {
+    public var bot: String
+    public var counts: BotCounts
+    /// Targets that will be posted to (enabled ones).
+    public var targets: [String]
+
+    public init(bot: String, counts: BotCounts, targets: [String]) {
+        self.bot = bot
+        self.counts = counts
+        self.targets = targets
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+extension PostingEngine {
+    /// The status object of SPEC §7.
+    public func status() -> StatusReport {
+        let now = clock.now
+        let wallNow = wallClock()
+        let bots = self.bots.map { bot -> BotStatus in
+            let counts = bot.persisted.counts
+            let nextRepost = bot.nextRepost.map { date(of: $0) }
+            return BotStatus(
+                name: bot.settings.name, id: bot.settings.id,
+                counts: CountsStatus(
+                    servers: counts?.servers, users: counts?.users, shards: counts?.shards,
+                    updatedAt: counts?.updatedAt),
+                lastPostedAt: bot.persisted.lastPostedAt,
+                nextRepostAt: nextRepost,
+                nextRepostInSeconds: bot.nextRepost.map { max(0, Int(now.duration(to: $0).seconds.rounded(.up))) },
+                targets: bot.targets.map { target in
+                    let window = target.record.rateLimit
+                    return TargetStatus(
+                        name: target.settings.name, provider: target.settings.providerName,
+                        state: target.machine.state, lastAttemptAt: target.record.lastAttemptAt,
+                        lastSuccessAt: target.record.lastSuccessAt, lastStatus: target.record.lastStatus,
+                        lastError: target.record.lastError,
+                        consecutiveFailures: target.machine.consecutiveFailures,
+                        postsTotal: target.machine.postsTotal, failuresTotal: target.machine.failuresTotal,
+                        retriesTotal: target.machine.retriesTotal, nextAttemptAt: nextAttemptDate(target),
+                        rateLimit: RateLimitStatus(
+                            limit: window.limit, remaining: window.remaining, resetAt: window.resetAt,
+                            resetInSeconds: window.resetAt.map { max(0, Int($0.timeIntervalSince(wallNow).rounded(.up))) }))
+                })
+        }
+        return StatusReport(
+            version: BotStatsVersion.version, pid: pid,
+            uptimeSeconds: Int(startedAt.duration(to: now).seconds),
+            configPath: configuration.path, configLoadedAt: configLoadedAt,
+            lastReloadError: lastReloadError, bots: bots)
+    }
+
+    /// One human line for systemd's `STATUS=`: `5/6 lists ok, 1523 servers, next repost in 42m`.
+    public func statusLine() -> String {
+        let enabled = bots.flatMap(\.targets).filter(\.settings.enabled)
+        let ok = enabled.filter { $0.machine.state == .ok }.count
+        var parts = ["\(ok)/\(enabled.count) lists ok"]
+        if bots.count == 1 {
+            if let servers = bots[0].persisted.counts?.servers { parts.append("\(servers) servers") } else { parts.append("no counts yet") }
+        } else {
+            parts.append("\(bots.count) bots")
+        }
+        let now = clock.now
+        if let next = bots.compactMap(\.nextRepost).min() {
+            parts.append("next repost in \(DurationText.format(roundedToSeconds: now.duration(to: next)))")
+        }
+        if let lastReloadError { parts.append("reload failed: \(lastReloadError)") }
+        return parts.joined(separator: ", ")
+    }
+}

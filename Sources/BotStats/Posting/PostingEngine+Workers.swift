@@ -1,0 +1,257 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// What a target worker does next, decided inside the engine.
+enum WorkerStep: Sendable {
+    case idle
+    case wait(Duration)
+    case send(OutgoingRequest, version: UInt64, timeout: Duration)
+    case stop
+}
+
+extension PostingEngine: Service {
+    /// Runs one worker per target and one repost timer per bot until a graceful shutdown, then
+    /// gives in-flight posts `shutdownGrace` to finish and saves the state.
+    public nonisolated func run() async throws {
+        let (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for (b, bot) in await self.botList() {
+                    group.addTask { await self.repostLoop(bot: b, wakes: bot.repostWakes) }
+                    for (t, wakes) in bot.targets {
+                        group.addTask { await self.targetWorker(bot: b, target: t, wakes: wakes) }
+                    }
+                }
+                for await _ in stopSignal { break }
+                await self.beginStopping()
+                let deadline = self.clock.now.advanced(by: self.shutdownGrace)
+                while await self.inFlightCount() > 0, self.clock.now < deadline {
+                    try? await self.clock.sleep(for: .milliseconds(20))
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            stopContinuation.finish()
+        }
+        await finishStopping()
+    }
+
+    func botList() -> [(Int, (repostWakes: AsyncStream<Void>, targets: [(Int, AsyncStream<Void>)]))] {
+        bots.indices.map { b in
+            (b, (bots[b].repostWakes, bots[b].targets.indices.map { ($0, bots[b].targets[$0].wakes) }))
+        }
+    }
+
+    func beginStopping() {
+        stopping = true
+        logger.notice("stopping: waiting for in-flight posts", metadata: ["in_flight": "\(inFlightCount())"])
+    }
+
+    func inFlightCount() -> Int {
+        bots.reduce(0) { $0 + $1.targets.filter { $0.sending != nil }.count }
+    }
+
+    func finishStopping() {
+        stopping = true
+        for b in bots.indices {
+            for t in bots[b].targets.indices {
+                resolveWaiters(botIndex: b, targetIndex: t, outcome: "stopped")
+                bots[b].targets[t].sending = nil
+            }
+        }
+        flush()
+        logger.notice("state saved; stopped")
+    }
+
+    // MARK: - Target worker
+
+    nonisolated func targetWorker(bot b: Int, target t: Int, wakes: AsyncStream<Void>) async {
+        var iterator = wakes.makeAsyncIterator()
+        while !Task.isCancelled {
+            switch await step(bot: b, target: t) {
+            case .stop:
+                return
+            case .idle:
+                guard await iterator.next() != nil else { return }
+            case .wait(let duration):
+                do { try await clock.sleep(for: duration) } catch { return }
+            case .send(let request, let version, let timeout):
+                let result = await transport.send(request, timeout: timeout)
+                await complete(bot: b, target: t, version: version, result: result)
+            }
+        }
+    }
+
+    func step(bot b: Int, target t: Int) -> WorkerStep {
+        guard !stopping, b < bots.count, t < bots[b].targets.count else { return .stop }
+        let now = clock.now
+        switch bots[b].targets[t].machine.nextAction(now: now) {
+        case .idle:
+            resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered")
+            return .idle
+        case .wait(let until):
+            let wait = now.duration(to: until)
+            let target = bots[b].targets[t]
+            if wait > retryPolicy.settings.maxDelay || target.machine.state == .circuitOpen
+                || target.machine.state == .rateLimited
+            {
+                resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred")
+            }
+            return .wait(wait)
+        case .send(_, let version):
+            guard let counts = bots[b].persisted.counts else { return .idle }
+            let target = bots[b].targets[t]
+            bots[b].targets[t].sending = version
+            let request = requestBuilder.request(for: target.settings, botID: bots[b].settings.id, counts: counts)
+            return .send(request, version: version, timeout: retryPolicy.settings.timeout)
+        }
+    }
+
+    func complete(bot b: Int, target t: Int, version: UInt64, result: Result<TransportResponse, PostFailure>) {
+        guard b < bots.count, t < bots[b].targets.count else { return }
+        let now = clock.now
+        let wallNow = wallClock()
+        var target = bots[b].targets[t]
+        target.sending = nil
+        var failure: PostFailure?
+        var reading = RateLimitReading()
+        let logMetadata: Logger.Metadata = [
+            "bot.name": "\(bots[b].settings.name)", "target.name": "\(target.settings.name)",
+        ]
+        switch result {
+        case .success(let response):
+            reading = RateLimitParser.parse(
+                status: response.status, headers: response.headers, body: response.body, localNow: wallNow,
+                logger: logger)
+            target.record.lastStatus = response.status
+            if !(200..<300).contains(response.status) {
+                failure = .status(response.status)
+                target.record.lastError = describe(status: response.status, body: response.body)
+            } else {
+                target.record.lastError = nil
+            }
+            if reading.limit != nil || reading.remaining != nil || reading.resetIn != nil {
+                target.record.rateLimit = RateLimitWindow(
+                    limit: reading.limit, remaining: reading.remaining,
+                    resetAt: reading.resetIn.map { wallNow.addingTimeInterval($0.seconds) })
+            }
+        case .failure(let postFailure):
+            failure = postFailure
+            target.record.lastStatus = nil
+            switch postFailure {
+            case .timeout:
+                target.record.lastError = "no answer within \(DurationText.format(retryPolicy.settings.timeout))"
+            case .connection(let message):
+                target.record.lastError = redactor.redact("connection failed: \(message)")
+            case .status(let code):
+                target.record.lastError = "HTTP \(code)"
+            }
+        }
+        let wasFailing = target.machine.consecutiveFailures > 0 || target.machine.failedAttempts > 0
+        let resolution = target.machine.record(
+            failure: failure, requiredWait: reading.requiredWait, now: now, unitRandom: random())
+        target.record.lastAttemptAt = wallNow
+        target.record.state = target.machine.state
+        target.record.consecutiveFailures = target.machine.consecutiveFailures
+        target.record.postsTotal = target.machine.postsTotal
+        target.record.failuresTotal = target.machine.failuresTotal
+        target.record.retriesTotal = target.machine.retriesTotal
+        target.record.notBefore = target.machine.notBefore.map { wallNow.addingTimeInterval(now.duration(to: $0).seconds) }
+        if failure == nil {
+            target.record.lastSuccessAt = wallNow
+            target.record.deliveredVersion = max(target.record.deliveredVersion, version)
+            bots[b].persisted.lastPostedAt = wallNow
+        }
+        bots[b].targets[t] = target
+        logOutcome(target: target, failure: failure, wasFailing: wasFailing, resolution: resolution, metadata: logMetadata)
+        switch resolution {
+        case .delivered: resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered")
+        case .failed: resolveWaiters(botIndex: b, targetIndex: t, outcome: "failed")
+        case .deferred: resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred")
+        case nil: break
+        }
+        scheduleSave()
+        if resolution != nil, !bots[b].targets.contains(where: { $0.sending != nil }) {
+            statusListener?(statusLine())
+        }
+    }
+
+    private func describe(status: Int, body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(300), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ")
+            .trimmingCharacters(in: .whitespaces)
+        let hint: String
+        switch status {
+        case 401, 403: hint = " (check the token)"
+        case 404: hint = " (check the bot id and the provider's base_url)"
+        case 300..<400: hint = " (redirects are not followed; check base_url)"
+        default: hint = ""
+        }
+        let detail = text.isEmpty ? "" : ": " + text
+        return redactor.redact("HTTP \(status)\(hint)\(detail)")
+    }
+
+    private func logOutcome(
+        target: TargetRuntime, failure: PostFailure?, wasFailing: Bool,
+        resolution: TargetStateMachine<C.Instant>.Resolution?, metadata: Logger.Metadata
+    ) {
+        var metadata = metadata
+        metadata["target.state"] = "\(target.machine.state.rawValue)"
+        if let status = target.record.lastStatus { metadata["http.status"] = "\(status)" }
+        guard failure != nil else {
+            if wasFailing {
+                logger.notice("posted again after failures", metadata: metadata)
+            } else {
+                logger.info("posted", metadata: metadata)
+            }
+            return
+        }
+        metadata["error"] = "\(target.record.lastError ?? "")"
+        if let notBefore = target.record.notBefore {
+            metadata["next_attempt_at"] = "\(RFC3339.format(notBefore))"
+        }
+        switch resolution {
+        case nil:
+            // A retry is scheduled: said once at the first failure, then only at debug level.
+            if target.machine.failedAttempts == 1 {
+                logger.warning("post failed; retrying", metadata: metadata)
+            } else {
+                logger.debug("post failed again; retrying", metadata: metadata)
+            }
+        case .deferred:
+            logger.warning("list asked for a long wait; post deferred", metadata: metadata)
+        case .failed, .delivered:
+            logger.error("post failed; giving up until the next repost", metadata: metadata)
+        }
+    }
+
+    // MARK: - Repost timer
+
+    nonisolated func repostLoop(bot b: Int, wakes: AsyncStream<Void>) async {
+        var iterator = wakes.makeAsyncIterator()
+        while !Task.isCancelled {
+            guard let wait = await repostWait(bot: b) else {
+                guard await iterator.next() != nil else { return }
+                continue
+            }
+            if wait > .zero {
+                do { try await clock.sleep(for: wait) } catch { return }
+            } else {
+                await repostIfDue(bot: b)
+            }
+        }
+    }
+
+    /// How long until the bot's next repost; nil while it has no counts or the daemon stops.
+    func repostWait(bot b: Int) -> Duration? {
+        guard !stopping, b < bots.count, let next = bots[b].nextRepost else { return nil }
+        return max(.zero, clock.now.duration(to: next))
+    }
+
+    func repostIfDue(bot b: Int) {
+        guard b < bots.count, let next = bots[b].nextRepost, clock.now >= next else { return }
+        logger.debug("repost due", metadata: ["bot.name": "\(bots[b].settings.name)"])
+        triggerPostRound(botIndex: b)
+    }
+}

@@ -1,0 +1,325 @@
+import Foundation
+import Logging
+
+/// Owns every bot's counts and every target's posting state; the one place decisions are made.
+///
+/// Workers (`PostingEngine+Workers.swift`) ask it what to do, send requests outside the actor and
+/// report back, so a slow list holds nothing but its own worker. Generic over the clock so tests
+/// drive time by hand; wall-clock dates come from `wallClock` and are used only for status,
+/// persistence and converting a list's epochs.
+public actor PostingEngine<C: Clock> where C.Duration == Duration {
+    struct TargetRuntime {
+        var settings: TargetSettings
+        var machine: TargetStateMachine<C.Instant>
+        var record: PersistedTarget
+        var wake: AsyncStream<Void>.Continuation
+        var wakes: AsyncStream<Void>
+        var waiters: [CheckedContinuation<PostResult, Never>] = []
+        /// The counts version of the request in flight, if any.
+        var sending: UInt64?
+    }
+
+    struct BotRuntime {
+        var settings: BotSettings
+        var persisted: PersistedBot
+        var targets: [TargetRuntime]
+        var nextRepost: C.Instant?
+        var repostWake: AsyncStream<Void>.Continuation
+        var repostWakes: AsyncStream<Void>
+    }
+
+    let clock: C
+    let wallClock: @Sendable () -> Date
+    let random: @Sendable () -> Double
+    let transport: any StatsTransport
+    let stateFile: StateFile
+    let logger: Logger
+    let requestBuilder = RequestBuilder()
+    let startedAt: C.Instant
+    let pid: Int
+    /// How long in-flight posts may finish after a stop was asked for.
+    let shutdownGrace: Duration
+
+    var configuration: Configuration
+    var configLoadedAt: Date
+    var lastReloadError: String?
+    var bots: [BotRuntime] = []
+    var retryPolicy: RetryPolicy
+    var redactor: Redactor
+    var stopping = false
+    var saveScheduled = false
+    let statusListener: (@Sendable (String) -> Void)?
+
+    /// Builds the engine from a validated configuration and whatever `stateFile` holds.
+    ///
+    /// - Parameters:
+    ///   - statusListener: receives the one-line summary after every post round (systemd `STATUS=`).
+    public init(
+        configuration: Configuration,
+        transport: any StatsTransport,
+        stateFile: StateFile,
+        clock: C,
+        logger: Logger,
+        pid: Int,
+        wallClock: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        shutdownGrace: Duration = .seconds(5),
+        statusListener: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.transport = transport
+        self.stateFile = stateFile
+        self.clock = clock
+        self.logger = logger
+        self.pid = pid
+        self.wallClock = wallClock
+        self.random = random
+        self.shutdownGrace = shutdownGrace
+        self.statusListener = statusListener
+        self.startedAt = clock.now
+        self.configLoadedAt = wallClock()
+        self.retryPolicy = RetryPolicy(settings: configuration.retry)
+        self.redactor = Redactor(secrets: configuration.allSecrets)
+        let persisted = stateFile.load(logger: logger, now: wallClock())
+        self.bots = configuration.bots.map { bot in
+            Self.makeBot(bot, persisted: persisted.bots[bot.name], policy: RetryPolicy(settings: configuration.retry),
+                         clock: clock, wallNow: wallClock(), logger: logger)
+        }
+    }
+
+    static func makeBot(
+        _ settings: BotSettings, persisted: PersistedBot?, policy: RetryPolicy, clock: C, wallNow: Date, logger: Logger
+    ) -> BotRuntime {
+        var saved = persisted ?? PersistedBot(id: settings.id)
+        if saved.id != settings.id {
+            logger.warning(
+                "saved counts belong to another bot id; not posting them",
+                metadata: ["bot.name": "\(settings.name)", "saved.id": "\(saved.id)", "bot.id": "\(settings.id)"])
+            saved = PersistedBot(id: settings.id)
+        }
+        let now = clock.now
+        func instant(for date: Date?) -> C.Instant? {
+            guard let date, date > wallNow else { return nil }
+            return now.advanced(by: .seconds(date.timeIntervalSince(wallNow)))
+        }
+        let targets = settings.targets.map { target -> TargetRuntime in
+            let record = saved.targets[target.name] ?? PersistedTarget()
+            var machine = TargetStateMachine<C.Instant>(policy: policy, enabled: target.enabled)
+            machine.restore(
+                state: record.state, consecutiveFailures: record.consecutiveFailures,
+                notBefore: instant(for: record.notBefore), postsTotal: record.postsTotal,
+                failuresTotal: record.failuresTotal, retriesTotal: record.retriesTotal)
+            if saved.counts != nil, record.deliveredVersion < saved.countsVersion {
+                machine.trigger(version: saved.countsVersion)
+            }
+            let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            return TargetRuntime(settings: target, machine: machine, record: record, wake: wake, wakes: wakes)
+        }
+        var nextRepost: C.Instant?
+        if saved.counts != nil {
+            let due = saved.lastPostedAt.map { $0.addingTimeInterval(settings.repostInterval.seconds) } ?? wallNow
+            nextRepost = instant(for: due) ?? now
+        }
+        let (repostWakes, repostWake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        return BotRuntime(
+            settings: settings, persisted: saved, targets: targets, nextRepost: nextRepost,
+            repostWake: repostWake, repostWakes: repostWakes)
+    }
+
+    // MARK: - Control operations
+
+    /// Index of the bot a request names; with one bot configured the name may be left out.
+    func botIndex(named name: String?) throws(ControlError) -> Int {
+        if let name {
+            guard let index = bots.firstIndex(where: { $0.settings.name == name }) else {
+                throw .unknownBot(name, known: bots.map(\.settings.name))
+            }
+            return index
+        }
+        guard bots.count == 1 else {
+            throw ControlError(
+                code: "bad_request",
+                message: "several bots are configured; name one with bot (configured: \(bots.map(\.settings.name).joined(separator: ", ")))")
+        }
+        return 0
+    }
+
+    /// Accepts new counts for a bot: persists them, then posts them to every enabled target.
+    ///
+    /// The counts are on disk before this returns; when they cannot be saved the call fails and
+    /// the previous counts stay in force.
+    public func set(bot name: String?, servers: Int, users: Int?, shards: Int?) throws(ControlError) -> SetResult {
+        guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
+        let index = try botIndex(named: name)
+        let counts = BotCounts(servers: servers, users: users, shards: shards, updatedAt: wallClock())
+        var updated = bots[index].persisted
+        updated.counts = counts
+        updated.countsVersion += 1
+        let previous = bots[index].persisted
+        bots[index].persisted = updated
+        do {
+            try stateFile.save(document())
+        } catch {
+            bots[index].persisted = previous
+            logger.error("counts not accepted: \(error.description)", metadata: ["bot.name": "\(bots[index].settings.name)"])
+            throw ControlError(code: "state_write_failed", message: error.description)
+        }
+        logger.info(
+            "counts updated",
+            metadata: ["bot.name": "\(bots[index].settings.name)", "servers": "\(servers)",
+                       "users": "\(users.map(String.init) ?? "-")", "shards": "\(shards.map(String.init) ?? "-")"])
+        triggerPostRound(botIndex: index)
+        return SetResult(
+            bot: bots[index].settings.name, counts: counts,
+            targets: bots[index].targets.filter(\.settings.enabled).map(\.settings.name))
+    }
+
+    /// Starts a post of the cached counts to every enabled target of a bot and restarts its repost timer.
+    func triggerPostRound(botIndex index: Int) {
+        let version = bots[index].persisted.countsVersion
+        for t in bots[index].targets.indices {
+            bots[index].targets[t].machine.trigger(version: version)
+            bots[index].targets[t].wake.yield()
+        }
+        bots[index].nextRepost = clock.now.advanced(by: bots[index].settings.repostInterval)
+        bots[index].repostWake.yield()
+    }
+
+    /// Posts the cached counts now (rate limits still apply) and waits for each target's outcome.
+    public func post(bot name: String?, target targetName: String?) async throws(ControlError) -> [PostResult] {
+        guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
+        let index = try botIndex(named: name)
+        let botName = bots[index].settings.name
+        guard bots[index].persisted.counts != nil else {
+            throw ControlError(code: "no_counts", message: "bot '\(botName)' has no counts yet; run botstatsctl set first")
+        }
+        var selected = Array(bots[index].targets.indices)
+        if let targetName {
+            guard let t = bots[index].targets.firstIndex(where: { $0.settings.name == targetName }) else {
+                throw ControlError(
+                    code: "unknown_target",
+                    message: "bot '\(botName)' has no target '\(targetName)'; configured: \(bots[index].targets.map(\.settings.name).joined(separator: ", "))")
+            }
+            selected = [t]
+        }
+        let version = bots[index].persisted.countsVersion
+        var results: [PostResult] = []
+        await withTaskGroup(of: PostResult.self) { group in
+            for t in selected {
+                let target = bots[index].targets[t]
+                if !target.settings.enabled {
+                    results.append(result(botIndex: index, targetIndex: t, outcome: "disabled"))
+                    continue
+                }
+                bots[index].targets[t].machine.trigger(version: version)
+                let targetName = target.settings.name
+                group.addTask {
+                    await self.waitForOutcome(bot: botName, target: targetName)
+                }
+                bots[index].targets[t].wake.yield()
+            }
+            for await result in group { results.append(result) }
+        }
+        let order = bots[index].targets.map(\.settings.name)
+        return results.sorted { (order.firstIndex(of: $0.target) ?? 0) < (order.firstIndex(of: $1.target) ?? 0) }
+    }
+
+    private func waitForOutcome(bot: String, target: String) async -> PostResult {
+        await withCheckedContinuation { continuation in
+            guard let b = bots.firstIndex(where: { $0.settings.name == bot }),
+                  let t = bots[b].targets.firstIndex(where: { $0.settings.name == target })
+            else {
+                continuation.resume(returning: PostResult(
+                    bot: bot, target: target, outcome: "stopped", state: .disabled, httpStatus: nil,
+                    error: "target was removed", nextAttemptAt: nil))
+                return
+            }
+            bots[b].targets[t].waiters.append(continuation)
+        }
+    }
+
+    func result(botIndex b: Int, targetIndex t: Int, outcome: String) -> PostResult {
+        let target = bots[b].targets[t]
+        return PostResult(
+            bot: bots[b].settings.name, target: target.settings.name, outcome: outcome,
+            state: target.machine.state, httpStatus: target.record.lastStatus, error: target.record.lastError,
+            nextAttemptAt: nextAttemptDate(target))
+    }
+
+    func resolveWaiters(botIndex b: Int, targetIndex t: Int, outcome: String) {
+        let waiters = bots[b].targets[t].waiters
+        guard !waiters.isEmpty else { return }
+        bots[b].targets[t].waiters = []
+        let result = result(botIndex: b, targetIndex: t, outcome: outcome)
+        for waiter in waiters { waiter.resume(returning: result) }
+    }
+
+    // MARK: - Persistence
+
+    /// The document `state.json` holds.
+    func document() -> PersistedState {
+        var state = PersistedState()
+        for bot in bots {
+            var persisted = bot.persisted
+            persisted.targets = [:]
+            for target in bot.targets {
+                persisted.targets[target.settings.name] = target.record
+            }
+            state.bots[bot.settings.name] = persisted
+        }
+        return state
+    }
+
+    /// Writes the state soon; outcomes are batched so a round over many lists writes once.
+    func scheduleSave() {
+        guard !saveScheduled else { return }
+        saveScheduled = true
+        Task {
+            try? await self.clock.sleep(for: .milliseconds(200))
+            self.flush()
+        }
+    }
+
+    /// Writes the state now if anything is waiting to be written.
+    public func flush() {
+        saveScheduled = false
+        do {
+            try stateFile.save(document())
+        } catch {
+            logger.error("\(error.description)")
+        }
+    }
+
+    // MARK: - Time conversions
+
+    func date(of instant: C.Instant) -> Date {
+        let delta = clock.now.duration(to: instant)
+        return wallClock().addingTimeInterval(delta.seconds)
+    }
+
+    func nextAttemptDate(_ target: TargetRuntime) -> Date? {
+        guard target.machine.pendingVersion != nil || target.machine.state == .circuitOpen,
+              let notBefore = target.machine.notBefore
+        else { return nil }
+        return date(of: notBefore)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
+
+extension Configuration {
+    /// Every token in the configuration, for redaction.
+    public var allSecrets: [Secret] {
+        bots.flatMap { bot -> [Secret] in
+            var secrets = bot.targets.map(\.token)
+            if case .discord(let token, _) = bot.source { secrets.append(token) }
+            return secrets
+        }
+    }
+}

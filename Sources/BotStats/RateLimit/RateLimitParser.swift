@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+
+/// Turns one response's headers and body into a ``RateLimitReading`` (SPEC §5).
+///
+/// Pure and total: any input yields a reading, bad values are dropped with a debug log, and
+/// every wait is finite, non-negative and at most ``RateLimitReading/cap``.
+public enum RateLimitParser {
+    /// Reads every rate-limit dialect in `headers` (and, on a 429, a JSON `body`).
+    ///
+    /// Header names are case-insensitive. When a header appears on several lines the first
+    /// line that parses wins, and a comma-joined line (as proxies fold duplicates) is read the
+    /// same way, element by element — except `Retry-After` and `Date`, whose dates contain
+    /// commas. Epochs and HTTP-dates are measured from the response's `Date` header when it
+    /// parses, so a skewed local clock does not change the wait; `localNow` is the fallback.
+    ///
+    /// `requiredWait` precedence: (1) `Retry-After` header or body field, the larger;
+    /// (2) `X-RateLimit-Reset-After`, (3) the IETF reset, (4) `X-RateLimit-Reset`, each of
+    /// (2)–(4) only when its own dialect's remaining is 0 or the status is 429; else nil.
+    /// A syntactically valid wait beyond the cap is clamped to it (the list clearly wants
+    /// silence); one that overflows 64-bit seconds is ignored as a bug.
+    public static func parse(
+        status: Int,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        localNow: Date,
+        logger: Logger
+    ) -> RateLimitReading {
+        let fields = HeaderLines(headers)
+        let log = RejectionLog(logger: logger)
+
+        let reference = fields.first("date", splitting: false, log: log) { value in
+            HTTPDate.parse(value, relativeTo: localNow).map { .success($0) } ?? .failure(.malformed)
+        } ?? localNow
+
+        // (1) Retry-After, header and body.
+        let headerRetry = fields.first("retry-after", splitting: false, log: log) {
+            RetryAfter.evaluate($0, reference: reference)
+        }
+        // top.gg and Discord put the wait in the body of a 429; a success body may carry an
+        // unrelated `expiresIn` (token lifetimes), so other statuses' bodies are not read.
+        let bodyRetry = status == 429
+            ? RateLimitBody.wait(from: body) { log.reject(header: $0 == "body" ? "body" : "body.\($0)", raw: $1, why: $2) }
+            : nil
+        let retry: Duration? = switch (headerRetry, bodyRetry) {
+        case let (h?, b?): max(h, b)
+        case let (h, b): h ?? b
+        }
+
+        // The X-RateLimit-* dialect (Discord, most lists).
+        let xLimit = fields.first("x-ratelimit-limit", log: log, DecimalSeconds.count)
+        let xRemaining = fields.first("x-ratelimit-remaining", log: log, DecimalSeconds.count)
+        let resetAfter = fields.first("x-ratelimit-reset-after", log: log) { DecimalSeconds.parse($0).map(\.asSeconds) }
+        let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parse($0).map(ResetValue.init) }
+            .map { $0.wait(from: reference) }
+        let isGlobal = fields.first("x-ratelimit-global", log: log) { value in
+            switch value.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "true", "1": .success(true)
+            case "false", "0": .success(false)
+            default: .failure(.malformed)
+            }
+        } ?? false
+
+        // The IETF dialect: the structured field first (newer drafts), the split fields as fallback.
+        let structured = fields.structuredRateLimit(log: log)
+        let policyLimit = fields.lines("ratelimit-policy").lazy.compactMap { line in
+            IETFRateLimitFields.parsePolicyLimit(line, name: structured.policyName) {
+                log.reject(header: "ratelimit-policy", raw: "\($0)=\($1)", why: $2)
+            }
+        }.first
+        let ietfLimit = policyLimit ?? structured.limit
+            ?? fields.first("ratelimit-limit", log: log, DecimalSeconds.count)
+        let ietfRemaining = structured.remaining
+            ?? fields.first("ratelimit-remaining", log: log, DecimalSeconds.count)
+        let ietfReset = (structured.reset
+            ?? fields.first("ratelimit-reset", log: log) { DecimalSeconds.parse($0).map(ResetValue.init) })
+            .map { $0.wait(from: reference) }
+
+        let mustWait = { (remaining: Int?) in remaining == 0 || status == 429 }
+        let required: Duration? =
+            if let retry { retry }
+            else if let resetAfter, mustWait(xRemaining) { resetAfter }
+            else if let ietfReset, mustWait(ietfRemaining) { ietfReset }
+            else if let xReset, mustWait(xRemaining) { xReset }
+            else { nil }
+
+        let remaining: Int? = switch (xRemaining, ietfRemaining) {
+        case let (x?, i?): min(x, i)
+        case let (x, i): x ?? i
+        }
+
+        return RateLimitReading(
+            limit: xLimit ?? ietfLimit,
+            remaining: remaining,
+            resetIn: (resetAfter ?? ietfReset ?? xReset).map { capped($0, field: "reset", log: log) },
+            requiredWait: required.map { capped($0, field: "wait", log: log) },
+            isGlobal: isGlobal
+        )
+    }
+
+    private static func capped(_ wait: Duration, field: String, log: RejectionLog) -> Duration {
+        guard wait > RateLimitReading.cap else { return wait }
+        log.logger.debug("Clamping a rate-limit wait to the 6 h cap", metadata: ["field": "\(field)", "seconds": "\(wait.components.seconds)"])
+        return RateLimitReading.cap
+    }
+}
+
+/// Debug logging of refused values; only rate-limit fields ever pass through here, so no
+/// credential can reach the log, and values are truncated so a hostile list cannot flood it.
+private struct RejectionLog {
+    let logger: Logger
+
+    func reject(header: String, raw: String, why: ValueRejection) {
+        let shown = raw.count > 64 ? String(raw.prefix(64)) + "…" : raw
+        logger.debug(
+            "Ignoring an unusable rate-limit value",
+            metadata: ["header": "\(header)", "value": "\(shown)", "reason": "\(why.rawValue)"]
+        )
+    }
+}
+
+/// The response's header lines grouped by lowercased name, in arrival order.
+private struct HeaderLines {
+    private var byName: [String: [String]] = [:]
+
+    init(_ headers: [(name: String, value: String)]) {
+        for (name, value) in headers {
+            byName[name.lowercased(), default: []].append(value)
+        }
+    }
+
+    func lines(_ name: String) -> [String] {
+        byName[name] ?? []
+    }
+
+    /// The first value of `name` that `parse` accepts; refusals before it are logged.
+    ///
+    /// With `splitting`, each line is also split on commas and stripped of `;parameters`, which
+    /// reads folded duplicates and the older IETF drafts' `100, 100;w=60` lists alike.
+    func first<T>(
+        _ name: String,
+        splitting: Bool = true,
+        log: RejectionLog,
+        _ parse: (String) -> Result<T, ValueRejection>
+    ) -> T? {
+        for line in lines(name) {
+            let candidates = splitting
+                ? line.split(separator: ",", omittingEmptySubsequences: false).map {
+                    String($0.prefix { $0 != ";" })
+                }
+                : [line]
+            for candidate in candidates {
+                switch parse(candidate) {
+                case .success(let value): return value
+                case .failure(let why): log.reject(header: name, raw: candidate, why: why)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The first `RateLimit` line that yields anything.
+    func structuredRateLimit(log: RejectionLog) -> IETFRateLimitFields {
+        for line in lines("ratelimit") {
+            let fields = IETFRateLimitFields.parseRateLimit(line) {
+                log.reject(header: "ratelimit", raw: "\($0)=\($1)", why: $2)
+            }
+            if fields != IETFRateLimitFields() { return fields }
+        }
+        return IETFRateLimitFields()
+    }
+}

@@ -1,0 +1,34 @@
+/// What one response said about the list's rate limit.
+public struct RateLimitReading: Sendable, Equatable {
+    /// Requests allowed per window: `X-RateLimit-Limit`, else the IETF `RateLimit-Policy` `q=`,
+    /// the older structured `limit=`, or `RateLimit-Limit`.
+    public var limit: Int?
+    /// Requests left in the window. When both the `X-RateLimit-*` and the IETF dialect
+    /// answer, the smaller wins, so one exhausted window is enough to hold back.
+    public var remaining: Int?
+    /// How long until the current window resets, when the response said so in any dialect (capped).
+    public var resetIn: Duration?
+    /// The wait the list demands before the next request, chosen by SPEC §5's precedence and capped at 6 hours; nil when it asked for none.
+    public var requiredWait: Duration?
+    /// `X-RateLimit-Global: true`: the limit covers every request of this token, not one route.
+    public var isGlobal: Bool
+
+    /// A reading; everything defaults to "the response said nothing".
+    public init(
+        limit: Int? = nil,
+        remaining: Int? = nil,
+        resetIn: Duration? = nil,
+        requiredWait: Duration? = nil,
+        isGlobal: Bool = false
+    ) {
+        self.limit = limit
+        self.remaining = remaining
+        self.resetIn = resetIn
+        self.requiredWait = requiredWait
+        self.isGlobal = isGlobal
+    }
+
+    /// The longest wait any list may impose (SPEC §5): longer asks are clamped to it, so a
+    /// bogus "come back in a year" cannot silence a target for good.
+    public static let cap: Duration = .seconds(6 * 3600)
+}

@@ -1,0 +1,17 @@
+/// Tells the service manager about the daemon's life: readiness, status, watchdog, reload, stop.
+///
+/// The daemon talks only to this protocol; `SystemdNotifier` sends real `sd_notify` datagrams and
+/// tests record the messages instead.
+public protocol ServiceNotifier: Sendable {
+    /// Sends one notification message of newline-separated `KEY=VALUE` assignments.
+    func notify(_ message: String)
+}
+
+extension ServiceNotifier {
+    /// `READY=1` with the current status line.
+    public func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
+    /// `STATUS=` with one human line.
+    public func status(_ line: String) { notify("STATUS=\(line)") }
+    /// `STOPPING=1`.
+    public func stopping() { notify("STOPPING=1") }
+}

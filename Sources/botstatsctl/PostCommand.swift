@@ -1,0 +1,36 @@
+import ArgumentParser
+import BotStats
+import Foundation
+
+/// `botstatsctl post`: post the cached counts now and print each target's outcome.
+struct PostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "post", abstract: "Post the cached counts now (rate limits still apply) and wait for the outcome.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this target.") var target: String?
+    @Option(help: "Which bot, when several are configured.") var bot: String?
+
+    func run() throws {
+        var request: [String: JSONValue] = ["cmd": .string("post")]
+        if let target { request["target"] = .string(target) }
+        if let bot { request["bot"] = .string(bot) }
+        let result = try global.call(request, defaultTimeout: .seconds(120))
+        if global.json {
+            global.printJSON(result)
+            return
+        }
+        guard let outcome = decode(PostResults.self, from: result) else {
+            fail(1, "botstatsctl: the daemon sent an answer this version cannot read")
+        }
+        for item in outcome.results {
+            var line = "\(item.bot)/\(item.target): \(item.outcome) (\(item.state.rawValue)"
+            if let status = item.httpStatus { line += ", HTTP \(status)" }
+            line += ")"
+            if let next = item.nextAttemptAt { line += " next attempt \(RFC3339.format(next))" }
+            if let error = item.error, item.outcome != "delivered" { line += ": \(error)" }
+            print(line)
+        }
+        if outcome.results.contains(where: { $0.outcome == "failed" }) { throw CtlExit(code: 1) }
+    }
+}

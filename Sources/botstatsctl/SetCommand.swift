@@ -1,0 +1,50 @@
+import ArgumentParser
+import BotStats
+import Foundation
+
+/// `botstatsctl set`: hand the daemon new counts.
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Give the daemon new counts; it saves them and posts them promptly.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Servers (guilds) the bot is in.") var servers: Int
+    @Option(help: "Users the bot can see.") var users: Int?
+    @Option(help: "Shard count.") var shards: Int?
+    @Option(name: .customLong("shard-id"), help: "This process's shard id (per-shard reporting).") var shardID: Int?
+    @Option(name: .customLong("shard-count"), help: "Total shards, with --shard-id.") var shardCount: Int?
+    @Option(help: "Which bot, when several are configured.") var bot: String?
+
+    func validate() throws {
+        for (name, value) in [("--servers", servers), ("--users", users), ("--shards", shards), ("--shard-id", shardID), ("--shard-count", shardCount)] {
+            if let value, value < 0 { throw ValidationError("\(name) must not be negative") }
+            if let value, value > ControlRequest.maxCount { throw ValidationError("\(name) is above the limit of 10^12") }
+        }
+        if (shardID == nil) != (shardCount == nil) {
+            throw ValidationError("--shard-id and --shard-count go together")
+        }
+    }
+
+    func run() throws {
+        var request: [String: JSONValue] = ["cmd": .string("set"), "servers": .number(Double(servers))]
+        if let users { request["users"] = .number(Double(users)) }
+        if let shards { request["shards"] = .number(Double(shards)) }
+        if let shardID { request["shard_id"] = .number(Double(shardID)) }
+        if let shardCount { request["shard_count"] = .number(Double(shardCount)) }
+        if let bot { request["bot"] = .string(bot) }
+        let result = try global.call(request)
+        if global.json {
+            global.printJSON(result)
+            return
+        }
+        guard let accepted = decode(SetResult.self, from: result) else {
+            fail(1, "botstatsctl: the daemon sent an answer this version cannot read")
+        }
+        var counts = "\(accepted.counts.servers) servers"
+        if let users = accepted.counts.users { counts += ", \(users) users" }
+        if let shards = accepted.counts.shards { counts += ", \(shards) shards" }
+        let targets = accepted.targets.isEmpty ? "no enabled lists" : accepted.targets.joined(separator: ", ")
+        print("\(accepted.bot): counts saved (\(counts)); posting to \(targets)")
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import BotStats
+import Foundation
+
+/// `botstatsctl status`: the daemon, each bot and each target at a glance.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's status.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let result = try global.call(["cmd": .string("status")])
+        if global.json {
+            global.printJSON(result)
+            return
+        }
+        guard let report = decode(StatusReport.self, from: result) else {
+            fail(1, "botstatsctl: the daemon sent a status this version cannot read")
+        }
+        print(StatusText.render(report, now: Date()))
+    }
+}
+
+/// Decodes a result object into a protocol type.
+func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) -> T? {
+    guard let data = try? JSONEncoder().encode(value) else { return nil }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try? decoder.decode(type, from: data)
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import BotStats
+import Foundation
+import Logging
+
+/// `botstatsd`: parse flags, load the configuration, build the daemon, run it.
+@main
+struct BotStatsDaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "botstatsd",
+        abstract: "Keeps a Discord bot's server, user and shard counts posted on bot-list sites.",
+        version: BotStatsVersion.version)
+
+    @Option(name: .long, help: "Configuration file (default: $BOTSTATSD_CONFIG, else /etc/botstatsd/botstatsd.toml).")
+    var config: String?
+
+    @Flag(name: .long, help: "Validate the configuration, print OK or every error, and exit 0 or 78.")
+    var checkConfig = false
+
+    @Flag(name: .long, help: "Do everything except send requests to bot lists; log what would be sent.")
+    var dryRun = false
+
+    mutating func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = config ?? environment["BOTSTATSD_CONFIG"] ?? "/etc/botstatsd/botstatsd.toml"
+        let loader = ConfigurationLoader(environment: .fromProcess(environment))
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try loader.load(path: path)
+        } catch {
+            for error in error.errors {
+                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+            }
+            throw ExitCode(78)
+        }
+        if checkConfig {
+            for warning in loaded.warnings {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
+            print("OK")
+            return
+        }
+        let configuration = loaded.configuration
+        let level = configuration.daemon.logLevel
+        let secrets = configuration.allSecrets
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level, secrets: secrets) }
+        let logger = Logger(label: "botstatsd")
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        do {
+            let application = try await DaemonApplication.build(
+                configuration: configuration,
+                options: DaemonOptions(dryRun: dryRun, pid: Int(ProcessInfo.processInfo.processIdentifier)),
+                notifier: SystemdNotifier(), logger: logger)
+            try await application.run()
+        } catch {
+            logger.critical("fatal: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

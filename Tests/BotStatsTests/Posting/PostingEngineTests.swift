@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import BotStats
+
+@Suite struct PostingEngineTests {
+    static let topggURL = "http://lists.test/topgg/v1/projects/@me/metrics"
+    static let dblURL = "http://lists.test/dbl/bots/42/stats"
+
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)").path
+
+    func configuration(repost: Duration = .seconds(3600)) -> Configuration {
+        let topgg = TargetSettings(
+            name: "topgg", request: .builtin(ProviderTable.provider(named: "topgg")!),
+            baseURL: "http://lists.test/topgg", token: Secret("topgg-token-123"))
+        let dbl = TargetSettings(
+            name: "dbl", request: .builtin(ProviderTable.provider(named: "discordbotlist")!),
+            baseURL: "http://lists.test/dbl", token: Secret("dbl-token-456"))
+        return Configuration(
+            path: "/test.toml",
+            daemon: DaemonSettings(controlSocket: directory + "/c.sock", stateDirectory: directory),
+            retry: RetrySettings(maxAttempts: 3, baseDelay: .seconds(1), maxDelay: .seconds(60), timeout: .seconds(5)),
+            bots: [BotSettings(name: "main", id: "42", repostInterval: repost, sourceFile: "/test.toml", targets: [topgg, dbl])])
+    }
+
+    func makeEngine(_ transport: ScriptedTransport, clock: ManualClock, repost: Duration = .seconds(3600)) throws -> PostingEngine<ManualClock> {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return PostingEngine(
+            configuration: configuration(repost: repost), transport: transport, stateFile: StateFile(directory: directory),
+            clock: clock, logger: Logger(label: "test"), pid: 1, random: { 0 })
+    }
+
+    /// Runs `body` with the engine's workers running, then stops them.
+    func withRunning(_ engine: PostingEngine<ManualClock>, _ body: () async throws -> Void) async throws {
+        let task = Task { try await engine.run() }
+        defer { task.cancel() }
+        try await body()
+    }
+
+    @Test func setIsPersistedBeforeItReturnsAndPostedToEveryTarget() async throws {
+        let transport = ScriptedTransport()
+        let clock = ManualClock()
+        let engine = try makeEngine(transport, clock: clock)
+        try await withRunning(engine) {
+            let result = try await engine.set(bot: nil, servers: 1520, users: 88000, shards: 2)
+            #expect(result.targets == ["topgg", "dbl"])
+            let saved = StateFile(directory: directory).load(logger: Logger(label: "test"))
+            #expect(saved.bots["main"]?.counts?.servers == 1520)
+            try await eventually("both lists posted") { transport.requests.count == 2 }
+            #expect(transport.requests(to: Self.topggURL).first?.body == #"{"server_count":1520,"shard_count":2}"#)
+            #expect(transport.requests(to: Self.dblURL).first?.body == #"{"guilds":1520,"users":88000}"#)
+            try await eventually("status ok") { await engine.status().bots[0].targets.allSatisfy { $0.state == .ok } }
+        }
+    }
+
+    @Test func retryAfterHoldsOnlyTheListThatAskedForIt() async throws {
+        let transport = ScriptedTransport()
+        transport.script(url: Self.topggURL, [TransportResponse(status: 429, headers: [("Retry-After", "30")], body: [])])
+        let clock = ManualClock()
+        let engine = try makeEngine(transport, clock: clock)
+        try await withRunning(engine) {
+            _ = try await engine.set(bot: nil, servers: 10, users: nil, shards: nil)
+            try await eventually("first round") { transport.requests.count == 2 }
+            try await eventually("topgg waiting") { await engine.status().bots[0].targets[0].state == .rateLimited }
+            #expect(await engine.status().bots[0].targets[1].state == .ok)
+            try await eventually("worker asleep") { clock.sleeperCount >= 2 }
+            clock.advance(by: .seconds(29))
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(transport.requests(to: Self.topggURL).count == 1)
+            clock.advance(by: .seconds(1))
+            try await eventually("retry after 30s") { transport.requests(to: Self.topggURL).count == 2 }
+            try await eventually("topgg ok") { await engine.status().bots[0].targets[0].state == .ok }
+            let topgg = await engine.status().bots[0].targets[0]
+            #expect(topgg.retriesTotal == 1)
+            #expect(topgg.postsTotal == 2)
+        }
+    }
+
+    @Test func unauthorizedIsNotRetriedAndSaysWhy() async throws {
+        let transport = ScriptedTransport()
+        transport.script(url: Self.dblURL, [TransportResponse(status: 401, headers: [], body: Array(#"{"error":"bad token dbl-token-456"}"#.utf8))])
+        let clock = ManualClock()
+        let engine = try makeEngine(transport, clock: clock)
+        try await withRunning(engine) {
+            _ = try await engine.set(bot: nil, servers: 10, users: nil, shards: nil)
+            try await eventually("dbl unauthorized") { await engine.status().bots[0].targets[1].state == .unauthorized }
+            clock.advance(by: .seconds(120))
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(transport.requests(to: Self.dblURL).count == 1)
+            let dbl = await engine.status().bots[0].targets[1]
+            #expect(dbl.lastStatus == 401)
+            #expect(dbl.lastError?.contains("check the token") == true)
+            #expect(dbl.lastError?.contains("dbl-token-456") == false)
+        }
+    }
+
+    @Test func cachedCountsAreRepostedEveryInterval() async throws {
+        let transport = ScriptedTransport()
+        let clock = ManualClock()
+        let engine = try makeEngine(transport, clock: clock, repost: .seconds(600))
+        try await withRunning(engine) {
+            _ = try await engine.set(bot: nil, servers: 10, users: nil, shards: nil)
+            try await eventually("first round") { transport.requests.count == 2 }
+            #expect(await engine.status().bots[0].nextRepostInSeconds == 600)
+            try await eventually("timer asleep") { clock.sleeperCount >= 1 }
+            clock.advance(by: .seconds(599))
+            try await Task.sleep(for: .milliseconds(30))
+            #expect(transport.requests.count == 2)
+            clock.advance(by: .seconds(1))
+            try await eventually("second round") { transport.requests.count == 4 }
+        }
+    }
+
+    @Test func restartRestoresCountsOutcomesAndCooldowns() async throws {
+        let transport = ScriptedTransport()
+        transport.script(url: Self.topggURL, [TransportResponse(status: 429, headers: [("Retry-After", "3600")], body: [])])
+        let clock = ManualClock()
+        let first = try makeEngine(transport, clock: clock)
+        try await withRunning(first) {
+            _ = try await first.set(bot: nil, servers: 77, users: nil, shards: nil)
+            try await eventually("deferred") { await first.status().bots[0].targets[0].nextAttemptAt != nil }
+            try await eventually("dbl ok") { await first.status().bots[0].targets[1].lastSuccessAt != nil }
+        }
+        await first.flush()
+        let second = try makeEngine(transport, clock: ManualClock())
+        let status = await second.status().bots[0]
+        #expect(status.counts.servers == 77)
+        #expect(status.targets[0].state == .rateLimited)
+        #expect(status.targets[1].lastSuccessAt != nil)
+        let wait = status.targets[0].nextAttemptAt.map { $0.timeIntervalSinceNow } ?? 0
+        #expect(wait > 3500 && wait <= 3600)
+    }
+
+    @Test func unknownBotIsAClearError() async throws {
+        let engine = try makeEngine(ScriptedTransport(), clock: ManualClock())
+        await #expect(throws: ControlError.unknownBot("other", known: ["main"])) {
+            try await engine.set(bot: "other", servers: 1, users: nil, shards: nil)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import BotStats
+
+@Suite struct StateFileTests {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("botstats-state-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    var logger: Logger { Logger(label: "test") }
+
+    @Test func savedStateLoadsBackIdentically() throws {
+        let file = StateFile(directory: directory)
+        var target = PersistedTarget()
+        target.state = .rateLimited
+        target.notBefore = Date(timeIntervalSince1970: 2_000_000_000)
+        target.lastStatus = 429
+        target.rateLimit = RateLimitWindow(limit: 60, remaining: 0, resetAt: Date(timeIntervalSince1970: 2_000_000_000))
+        let counts = BotCounts(servers: 1520, users: 88000, shards: 2, updatedAt: Date(timeIntervalSince1970: 1_900_000_000))
+        let state = PersistedState(bots: ["main": PersistedBot(id: "1", counts: counts, countsVersion: 3, targets: ["topgg": target])])
+        try file.save(state)
+        #expect(file.load(logger: logger) == state)
+        #expect(!FileManager.default.fileExists(atPath: file.path + ".tmp"))
+    }
+
+    @Test func missingFileIsAnEmptyState() {
+        #expect(StateFile(directory: directory).load(logger: logger) == PersistedState())
+    }
+
+    @Test(arguments: ["", "{", "\u{0}\u{1}\u{2}garbage", #"{"format":99,"bots":{}}"#, #"{"format":1,"bots":{"main":{"id":5}}}"#])
+    func corruptFileIsMovedAsideNotOverwritten(content: String) throws {
+        let file = StateFile(directory: directory)
+        try Data(content.utf8).write(to: URL(fileURLWithPath: file.path))
+        #expect(file.load(logger: logger, now: Date(timeIntervalSince1970: 1234)) == PersistedState())
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+        let aside = try String(contentsOfFile: file.path + ".corrupt-1234", encoding: .utf8)
+        #expect(aside == content)
+    }
+
+    @Test func saveIntoAMissingDirectoryFailsWithTheReason() {
+        let file = StateFile(directory: directory + "/does/not/exist")
+        #expect {
+            try file.save(PersistedState())
+        } throws: { error in
+            "\(error)".contains("No such file or directory")
+        }
+    }
+}
