@@ -160,7 +160,7 @@ import Testing
 
     @Test func unauthorizedIsNotRetriedAndOtherListsStillPost() async throws {
         try await FakeBotList.withServer { list in
-            list.script(path: Self.topggPath, [.status(401, body: #"{"error":"Unauthorized"}"#)])
+            list.script(path: Self.topggPath, [.status(401, body: #"{"error":"Unauthorized"}"#), .status(401)])
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
@@ -177,7 +177,12 @@ import Testing
             #expect(daemon.log().contains("<3>post failed; giving up"))
             let post = try await daemon.ctl(["post", "--target", "topgg"])
             #expect(post.exitCode == 1)
-            #expect(post.stdout.contains("main/topgg: delivered") || post.stdout.contains("main/topgg: failed"))
+            #expect(post.stdout.contains("main/topgg: failed (unauthorized, HTTP 401): HTTP 401 (check the token)"), "\(post)")
+            #expect(list.requests(path: Self.topggPath).count == 2)
+            let fixed = try await daemon.ctl(["post"])
+            #expect(fixed.exitCode == 0, "\(fixed)")
+            #expect(fixed.stdout.contains("main/topgg: delivered (ok, HTTP 200)"))
+            #expect(fixed.stdout.contains("main/dbl: delivered (ok, HTTP 200)"))
             Self.assertNoTokens(daemon.log(), post.stdout, post.stderr)
         }
     }
