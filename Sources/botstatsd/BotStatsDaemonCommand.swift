@@ -49,7 +49,10 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
         do {
             let application = try await DaemonApplication.build(
                 configuration: configuration,
-                options: DaemonOptions(dryRun: dryRun, pid: Int(ProcessInfo.processInfo.processIdentifier)),
+                options: DaemonOptions(
+                    dryRun: dryRun, pid: Int(ProcessInfo.processInfo.processIdentifier),
+                    inheritedControlSocket: SystemdNotifier.listenedDescriptor(named: "control"),
+                    watchdogInterval: SystemdNotifier.watchdogInterval(), loader: loader),
                 notifier: SystemdNotifier(), logger: logger)
             try await application.run()
         } catch {

@@ -13,11 +13,23 @@ public struct DaemonOptions: Sendable {
     public var pid: Int
     /// How long in-flight posts may finish after SIGTERM.
     public var shutdownGrace: Duration
+    /// A listening control socket passed by systemd (`FileDescriptorName=control`), if any.
+    public var inheritedControlSocket: CInt?
+    /// systemd's watchdog interval; nil when the watchdog is off.
+    public var watchdogInterval: Duration?
+    /// Loads the configuration again on reload.
+    public var loader: ConfigurationLoader
 
-    public init(dryRun: Bool = false, pid: Int, shutdownGrace: Duration = .seconds(5)) {
+    public init(
+        dryRun: Bool = false, pid: Int, shutdownGrace: Duration = .seconds(5), inheritedControlSocket: CInt? = nil,
+        watchdogInterval: Duration? = nil, loader: ConfigurationLoader
+    ) {
         self.dryRun = dryRun
         self.pid = pid
         self.shutdownGrace = shutdownGrace
+        self.inheritedControlSocket = inheritedControlSocket
+        self.watchdogInterval = watchdogInterval
+        self.loader = loader
     }
 }
 
@@ -28,6 +40,8 @@ public struct DaemonOptions: Sendable {
 public struct DaemonApplication: Sendable {
     public let engine: PostingEngine<ContinuousClock>
     public let control: ControlServer
+    let reloader: ConfigurationReloader
+    let watchdogInterval: Duration?
     let httpClient: HTTPClient
     let notifier: any ServiceNotifier
     let logger: Logger
@@ -51,15 +65,18 @@ public struct DaemonApplication: Sendable {
             stateFile: StateFile(directory: configuration.daemon.stateDirectory),
             clock: ContinuousClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace,
             statusListener: { line in notifier.status(line) })
+        let reloader = ConfigurationReloader(
+            path: configuration.path, loader: options.loader, engine: engine, notifier: notifier, logger: logger)
         let backend = DaemonControlBackend(engine: engine) { () async throws(ControlError) -> ReloadResult in
-            throw ControlError(code: "unsupported", message: "reload is not supported yet; restart the daemon")
+            try await reloader.reload()
         }
         do {
             let control = try await ControlServer.bind(
-                path: configuration.daemon.controlSocket, handler: ControlCommandHandler(backend: backend),
-                logger: logger)
+                path: configuration.daemon.controlSocket, inheritedDescriptor: options.inheritedControlSocket,
+                handler: ControlCommandHandler(backend: backend), logger: logger)
             return DaemonApplication(
-                engine: engine, control: control, httpClient: httpClient, notifier: notifier, logger: logger)
+                engine: engine, control: control, reloader: reloader, watchdogInterval: options.watchdogInterval,
+                httpClient: httpClient, notifier: notifier, logger: logger)
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -69,13 +86,21 @@ public struct DaemonApplication: Sendable {
     /// Runs until SIGTERM or SIGINT, then stops gracefully: `STOPPING=1`, in-flight posts finish
     /// within the grace period, state is saved.
     public func run() async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: engine),
+            .init(service: control),
+            .init(service: ReloadSignalService(reloader: reloader)),
+        ]
+        if let watchdogInterval {
+            services.append(.init(service: WatchdogService(
+                interval: watchdogInterval, probe: engine, notifier: notifier, clock: ContinuousClock())))
+            logger.info("watchdog on", metadata: ["interval": "\(DurationText.format(watchdogInterval))"])
+        }
+        // Last, so it hears of a shutdown first and says STOPPING=1 before anything stops.
+        services.append(.init(service: LifecycleNotifierService(notifier: notifier)))
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: engine),
-                    .init(service: control),
-                    .init(service: LifecycleNotifierService(notifier: notifier)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         notifier.ready(status: await engine.statusLine())

@@ -13,17 +13,19 @@ enum WorkerStep: Sendable {
 extension PostingEngine: Service {
     /// Runs one worker per target and one repost timer per bot until a graceful shutdown, then
     /// gives in-flight posts `shutdownGrace` to finish and saves the state.
+    ///
+    /// Workers are started from the `spawns` stream, so a reload can add lists while running.
     public nonisolated func run() async throws {
-        let (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                for (b, bot) in await self.botList() {
-                    group.addTask { await self.repostLoop(bot: b, wakes: bot.repostWakes) }
-                    for (t, wakes) in bot.targets {
-                        group.addTask { await self.targetWorker(bot: b, target: t, wakes: wakes) }
+                for await spawn in self.spawns {
+                    switch spawn {
+                    case .target(let bot, let target, let generation, let wakes):
+                        group.addTask { await self.targetWorker(bot: bot, target: target, generation: generation, wakes: wakes) }
+                    case .repost(let bot, let generation, let wakes):
+                        group.addTask { await self.repostLoop(bot: bot, generation: generation, wakes: wakes) }
                     }
                 }
-                for await _ in stopSignal { break }
                 await self.beginStopping()
                 let deadline = self.clock.now.advanced(by: self.shutdownGrace)
                 while await self.inFlightCount() > 0, self.clock.now < deadline {
@@ -32,15 +34,9 @@ extension PostingEngine: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            stopContinuation.finish()
+            self.spawnContinuation.finish()
         }
         await finishStopping()
-    }
-
-    func botList() -> [(Int, (repostWakes: AsyncStream<Void>, targets: [(Int, AsyncStream<Void>)]))] {
-        bots.indices.map { b in
-            (b, (bots[b].repostWakes, bots[b].targets.indices.map { ($0, bots[b].targets[$0].wakes) }))
-        }
     }
 
     func beginStopping() {
@@ -66,10 +62,10 @@ extension PostingEngine: Service {
 
     // MARK: - Target worker
 
-    nonisolated func targetWorker(bot b: Int, target t: Int, wakes: AsyncStream<Void>) async {
+    nonisolated func targetWorker(bot: String, target: String, generation: Int, wakes: AsyncStream<Void>) async {
         var iterator = wakes.makeAsyncIterator()
         while !Task.isCancelled {
-            switch await step(bot: b, target: t) {
+            switch await step(bot: bot, target: target, generation: generation) {
             case .stop:
                 return
             case .idle:
@@ -78,13 +74,13 @@ extension PostingEngine: Service {
                 do { try await clock.sleep(for: duration) } catch { return }
             case .send(let request, let version, let timeout):
                 let result = await transport.send(request, timeout: timeout)
-                await complete(bot: b, target: t, version: version, result: result)
+                await complete(bot: bot, target: target, generation: generation, version: version, result: result)
             }
         }
     }
 
-    func step(bot b: Int, target t: Int) -> WorkerStep {
-        guard !stopping, b < bots.count, t < bots[b].targets.count else { return .stop }
+    func step(bot: String, target: String, generation: Int) -> WorkerStep {
+        guard !stopping, let (b, t) = locate(bot: bot, target: target, generation: generation) else { return .stop }
         let now = clock.now
         switch bots[b].targets[t].machine.nextAction(now: now) {
         case .idle:
@@ -92,24 +88,26 @@ extension PostingEngine: Service {
             return .idle
         case .wait(let until):
             let wait = now.duration(to: until)
-            let target = bots[b].targets[t]
-            if wait > retryPolicy.settings.maxDelay || target.machine.state == .circuitOpen
-                || target.machine.state == .rateLimited
+            let runtime = bots[b].targets[t]
+            if wait > retryPolicy.settings.maxDelay || runtime.machine.state == .circuitOpen
+                || runtime.machine.state == .rateLimited
             {
                 resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred")
             }
             return .wait(wait)
         case .send(_, let version):
             guard let counts = bots[b].persisted.counts else { return .idle }
-            let target = bots[b].targets[t]
+            let runtime = bots[b].targets[t]
             bots[b].targets[t].sending = version
-            let request = requestBuilder.request(for: target.settings, botID: bots[b].settings.id, counts: counts)
+            let request = requestBuilder.request(for: runtime.settings, botID: bots[b].settings.id, counts: counts)
             return .send(request, version: version, timeout: retryPolicy.settings.timeout)
         }
     }
 
-    func complete(bot b: Int, target t: Int, version: UInt64, result: Result<TransportResponse, PostFailure>) {
-        guard b < bots.count, t < bots[b].targets.count else { return }
+    func complete(
+        bot: String, target targetName: String, generation: Int, version: UInt64, result: Result<TransportResponse, PostFailure>
+    ) {
+        guard let (b, t) = locate(bot: bot, target: targetName, generation: generation) else { return }
         let now = clock.now
         let wallNow = wallClock()
         var target = bots[b].targets[t]
@@ -228,30 +226,38 @@ extension PostingEngine: Service {
 
     // MARK: - Repost timer
 
-    nonisolated func repostLoop(bot b: Int, wakes: AsyncStream<Void>) async {
+    nonisolated func repostLoop(bot: String, generation: Int, wakes: AsyncStream<Void>) async {
         var iterator = wakes.makeAsyncIterator()
         while !Task.isCancelled {
-            guard let wait = await repostWait(bot: b) else {
+            switch await repostWait(bot: bot, generation: generation) {
+            case .stop:
+                return
+            case .idle:
                 guard await iterator.next() != nil else { return }
-                continue
-            }
-            if wait > .zero {
+            case .wait(let wait) where wait > .zero:
                 do { try await clock.sleep(for: wait) } catch { return }
-            } else {
-                await repostIfDue(bot: b)
+            case .wait:
+                await repostIfDue(bot: bot, generation: generation)
+            case .send:
+                return
             }
         }
     }
 
-    /// How long until the bot's next repost; nil while it has no counts or the daemon stops.
-    func repostWait(bot b: Int) -> Duration? {
-        guard !stopping, b < bots.count, let next = bots[b].nextRepost else { return nil }
-        return max(.zero, clock.now.duration(to: next))
+    /// How long until the bot's next repost: `.idle` while it has no counts, `.stop` once it is gone.
+    func repostWait(bot: String, generation: Int) -> WorkerStep {
+        guard !stopping, let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }) else {
+            return .stop
+        }
+        guard let next = bots[b].nextRepost else { return .idle }
+        return .wait(max(.zero, clock.now.duration(to: next)))
     }
 
-    func repostIfDue(bot b: Int) {
-        guard b < bots.count, let next = bots[b].nextRepost, clock.now >= next else { return }
-        logger.debug("repost due", metadata: ["bot.name": "\(bots[b].settings.name)"])
+    func repostIfDue(bot: String, generation: Int) {
+        guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }),
+              let next = bots[b].nextRepost, clock.now >= next
+        else { return }
+        logger.debug("repost due", metadata: ["bot.name": "\(bot)"])
         triggerPostRound(botIndex: b)
     }
 }

@@ -17,6 +17,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var waiters: [CheckedContinuation<PostResult, Never>] = []
         /// The counts version of the request in flight, if any.
         var sending: UInt64?
+        /// Identifies the worker that serves this runtime; a reload that replaces it starts another.
+        var generation: Int
     }
 
     struct BotRuntime {
@@ -26,6 +28,13 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var nextRepost: C.Instant?
         var repostWake: AsyncStream<Void>.Continuation
         var repostWakes: AsyncStream<Void>
+        var generation: Int
+    }
+
+    /// A worker the run loop must start: at start-up for everything, after a reload for what is new.
+    enum WorkerSpawn: Sendable {
+        case target(bot: String, target: String, generation: Int, wakes: AsyncStream<Void>)
+        case repost(bot: String, generation: Int, wakes: AsyncStream<Void>)
     }
 
     let clock: C
@@ -48,6 +57,9 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     var redactor: Redactor
     var stopping = false
     var saveScheduled = false
+    var nextGeneration = 0
+    let spawns: AsyncStream<WorkerSpawn>
+    let spawnContinuation: AsyncStream<WorkerSpawn>.Continuation
     let statusListener: (@Sendable (String) -> Void)?
 
     /// Builds the engine from a validated configuration and whatever `stateFile` holds.
@@ -80,15 +92,27 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         self.configLoadedAt = wallClock()
         self.retryPolicy = RetryPolicy(settings: configuration.retry)
         self.redactor = Redactor(secrets: configuration.allSecrets)
+        (self.spawns, self.spawnContinuation) = AsyncStream<WorkerSpawn>.makeStream()
         let persisted = stateFile.load(logger: logger, now: wallClock())
+        var generation = 0
         self.bots = configuration.bots.map { bot in
             Self.makeBot(bot, persisted: persisted.bots[bot.name], policy: RetryPolicy(settings: configuration.retry),
-                         clock: clock, wallNow: wallClock(), logger: logger)
+                         clock: clock, wallNow: wallClock(), logger: logger, generation: &generation)
+        }
+        self.nextGeneration = generation
+        for bot in bots { Self.spawnWorkers(for: bot, into: spawnContinuation) }
+    }
+
+    static func spawnWorkers(for bot: BotRuntime, into spawns: AsyncStream<WorkerSpawn>.Continuation) {
+        spawns.yield(.repost(bot: bot.settings.name, generation: bot.generation, wakes: bot.repostWakes))
+        for target in bot.targets {
+            spawns.yield(.target(bot: bot.settings.name, target: target.settings.name, generation: target.generation, wakes: target.wakes))
         }
     }
 
     static func makeBot(
-        _ settings: BotSettings, persisted: PersistedBot?, policy: RetryPolicy, clock: C, wallNow: Date, logger: Logger
+        _ settings: BotSettings, persisted: PersistedBot?, policy: RetryPolicy, clock: C, wallNow: Date, logger: Logger,
+        generation: inout Int
     ) -> BotRuntime {
         var saved = persisted ?? PersistedBot(id: settings.id)
         if saved.id != settings.id {
@@ -103,17 +127,10 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             return now.advanced(by: .seconds(date.timeIntervalSince(wallNow)))
         }
         let targets = settings.targets.map { target -> TargetRuntime in
-            let record = saved.targets[target.name] ?? PersistedTarget()
-            var machine = TargetStateMachine<C.Instant>(policy: policy, enabled: target.enabled)
-            machine.restore(
-                state: record.state, consecutiveFailures: record.consecutiveFailures,
-                notBefore: instant(for: record.notBefore), postsTotal: record.postsTotal,
-                failuresTotal: record.failuresTotal, retriesTotal: record.retriesTotal)
-            if saved.counts != nil, record.deliveredVersion < saved.countsVersion {
-                machine.trigger(version: saved.countsVersion)
-            }
-            let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-            return TargetRuntime(settings: target, machine: machine, record: record, wake: wake, wakes: wakes)
+            generation += 1
+            return makeTarget(
+                target, record: saved.targets[target.name] ?? PersistedTarget(), bot: saved, policy: policy,
+                notBefore: { instant(for: $0) }, generation: generation)
         }
         var nextRepost: C.Instant?
         if saved.counts != nil {
@@ -121,9 +138,35 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             nextRepost = instant(for: due) ?? now
         }
         let (repostWakes, repostWake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        generation += 1
         return BotRuntime(
             settings: settings, persisted: saved, targets: targets, nextRepost: nextRepost,
-            repostWake: repostWake, repostWakes: repostWakes)
+            repostWake: repostWake, repostWakes: repostWakes, generation: generation)
+    }
+
+    /// A target's runtime from what was saved: lists that missed the newest counts get them.
+    static func makeTarget(
+        _ target: TargetSettings, record: PersistedTarget, bot: PersistedBot, policy: RetryPolicy,
+        notBefore: (Date?) -> C.Instant?, generation: Int
+    ) -> TargetRuntime {
+        var machine = TargetStateMachine<C.Instant>(policy: policy, enabled: target.enabled)
+        machine.restore(
+            state: record.state, consecutiveFailures: record.consecutiveFailures,
+            notBefore: notBefore(record.notBefore), postsTotal: record.postsTotal,
+            failuresTotal: record.failuresTotal, retriesTotal: record.retriesTotal)
+        if bot.counts != nil, record.deliveredVersion < bot.countsVersion {
+            machine.trigger(version: bot.countsVersion)
+        }
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        return TargetRuntime(settings: target, machine: machine, record: record, wake: wake, wakes: wakes, generation: generation)
+    }
+
+    /// Where the runtime served by the worker `(bot, target, generation)` is, if it still exists.
+    func locate(bot: String, target: String, generation: Int) -> (Int, Int)? {
+        guard let b = bots.firstIndex(where: { $0.settings.name == bot }),
+              let t = bots[b].targets.firstIndex(where: { $0.settings.name == target && $0.generation == generation })
+        else { return nil }
+        return (b, t)
     }
 
     // MARK: - Control operations

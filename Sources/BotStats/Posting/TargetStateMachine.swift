@@ -24,7 +24,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     /// Consecutive failed posts that open the circuit.
     public static var circuitThreshold: Int { 5 }
 
-    public let policy: RetryPolicy
+    public private(set) var policy: RetryPolicy
     /// How long an open circuit waits before its single probe.
     public let circuitCooldown: Duration
 
@@ -66,6 +66,18 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
         self.postsTotal = max(0, postsTotal)
         self.failuresTotal = max(0, failuresTotal)
         self.retriesTotal = max(0, retriesTotal)
+    }
+
+    /// A reload changed the retry settings or switched the target on or off; everything else,
+    /// cooldowns included, is kept.
+    public mutating func reconfigure(policy: RetryPolicy, enabled: Bool) {
+        self.policy = policy
+        if !enabled {
+            state = .disabled
+            pendingVersion = nil
+        } else if state == .disabled {
+            state = .ok
+        }
     }
 
     /// New counts, a repost or a manual post: the list must be told `version`.

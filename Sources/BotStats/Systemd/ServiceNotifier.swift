@@ -15,3 +15,13 @@ extension ServiceNotifier {
     /// `STOPPING=1`.
     public func stopping() { notify("STOPPING=1") }
 }
+
+extension ServiceNotifier {
+    /// `RELOADING=1` with `MONOTONIC_USEC=` in the same message, as `Type=notify-reload` expects.
+    public func reloading(monotonicMicroseconds: UInt64) {
+        notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds)")
+    }
+
+    /// `WATCHDOG=1`.
+    public func watchdog() { notify("WATCHDOG=1") }
+}

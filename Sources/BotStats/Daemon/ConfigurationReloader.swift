@@ -1,0 +1,48 @@
+import Logging
+
+/// Reloads the configuration on SIGHUP or `botstatsctl reload`.
+///
+/// The new configuration is validated whole before anything changes; a bad one is rejected, the
+/// old one keeps running, and the error goes to the log, the caller and `STATUS=`.
+public struct ConfigurationReloader: Sendable {
+    let path: String
+    let loader: ConfigurationLoader
+    let engine: PostingEngine<ContinuousClock>
+    let notifier: any ServiceNotifier
+    let logger: Logger
+    let monotonicMicroseconds: @Sendable () -> UInt64
+
+    public init(
+        path: String, loader: ConfigurationLoader, engine: PostingEngine<ContinuousClock>, notifier: any ServiceNotifier,
+        logger: Logger, monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicMicroseconds
+    ) {
+        self.path = path
+        self.loader = loader
+        self.engine = engine
+        self.notifier = notifier
+        self.logger = logger
+        self.monotonicMicroseconds = monotonicMicroseconds
+    }
+
+    /// Reloads and answers with the new size, or with why the new configuration was rejected.
+    public func reload() async throws(ControlError) -> ReloadResult {
+        notifier.reloading(monotonicMicroseconds: monotonicMicroseconds())
+        logger.notice("reloading configuration", metadata: ["file": "\(path)"])
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try loader.load(path: path)
+        } catch {
+            let message = error.errors.map(\.description).joined(separator: "; ")
+            logger.error("reload rejected; the previous configuration keeps running", metadata: ["errors": "\(message)"])
+            await engine.recordReloadFailure(message)
+            notifier.notify("READY=1\nSTATUS=\(await engine.statusLine())")
+            throw ControlError(code: "reload_failed", message: message)
+        }
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        await engine.apply(loaded.configuration)
+        let size = await engine.size()
+        logger.notice("configuration reloaded", metadata: ["bots": "\(size.bots)", "targets": "\(size.targets)"])
+        notifier.ready(status: await engine.statusLine())
+        return ReloadResult(configPath: path, bots: size.bots, targets: size.targets)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+
+extension PostingEngine {
+    /// Applies a new, already validated configuration without losing anything.
+    ///
+    /// Bots and targets are matched by name. A target that stays keeps its counters, cooldown and
+    /// in-flight post, and its worker picks up the new settings at its next step; a new target gets
+    /// a worker and the cached counts; a removed one finishes its in-flight request and stops.
+    /// Targets that were `unauthorized` or `rejected` are tried again: a reload is how an operator
+    /// says "I fixed the token".
+    public func apply(_ new: Configuration) {
+        let policy = RetryPolicy(settings: new.retry)
+        let wallNow = wallClock()
+        let now = clock.now
+        if new.daemon != configuration.daemon {
+            logger.warning("changes in [daemon] take effect at the next restart")
+        }
+        var next: [BotRuntime] = []
+        for settings in new.bots {
+            guard let b = bots.firstIndex(where: { $0.settings.name == settings.name }) else {
+                nextGeneration += 1
+                var generation = nextGeneration
+                let bot = Self.makeBot(
+                    settings, persisted: nil, policy: policy, clock: clock, wallNow: wallNow, logger: logger,
+                    generation: &generation)
+                nextGeneration = generation
+                Self.spawnWorkers(for: bot, into: spawnContinuation)
+                logger.notice("bot added", metadata: ["bot.name": "\(settings.name)"])
+                next.append(bot)
+                continue
+            }
+            var bot = bots[b]
+            if bot.settings.id != settings.id {
+                logger.warning("bot id changed; its cached counts are dropped", metadata: ["bot.name": "\(settings.name)"])
+                bot.persisted = PersistedBot(id: settings.id)
+                bot.nextRepost = nil
+            }
+            if bot.settings.repostInterval != settings.repostInterval, bot.persisted.counts != nil {
+                let due = bot.persisted.lastPostedAt.map { $0.addingTimeInterval(settings.repostInterval.seconds) } ?? wallNow
+                bot.nextRepost = now.advanced(by: .seconds(max(0, due.timeIntervalSince(wallNow))))
+                bot.repostWake.yield()
+            }
+            var targets: [TargetRuntime] = []
+            for targetSettings in settings.targets {
+                if var target = bot.targets.first(where: { $0.settings.name == targetSettings.name }) {
+                    target.settings = targetSettings
+                    target.machine.reconfigure(policy: policy, enabled: targetSettings.enabled)
+                    if [.unauthorized, .rejected].contains(target.machine.state), bot.persisted.counts != nil {
+                        target.machine.trigger(version: bot.persisted.countsVersion)
+                    }
+                    target.record.state = target.machine.state
+                    target.wake.yield()
+                    targets.append(target)
+                } else {
+                    nextGeneration += 1
+                    let target = Self.makeTarget(
+                        targetSettings, record: PersistedTarget(), bot: bot.persisted, policy: policy,
+                        notBefore: { _ in nil }, generation: nextGeneration)
+                    spawnContinuation.yield(.target(
+                        bot: settings.name, target: targetSettings.name, generation: target.generation, wakes: target.wakes))
+                    logger.notice("target added", metadata: ["bot.name": "\(settings.name)", "target.name": "\(targetSettings.name)"])
+                    targets.append(target)
+                }
+            }
+            for old in bot.targets where !settings.targets.contains(where: { $0.name == old.settings.name }) {
+                retire(old, outcome: "target was removed by a reload")
+                logger.notice("target removed", metadata: ["bot.name": "\(settings.name)", "target.name": "\(old.settings.name)"])
+            }
+            bot.settings = settings
+            bot.targets = targets
+            next.append(bot)
+        }
+        for old in bots where !new.bots.contains(where: { $0.name == old.settings.name }) {
+            for target in old.targets { retire(target, outcome: "bot was removed by a reload") }
+            old.repostWake.finish()
+            logger.notice("bot removed", metadata: ["bot.name": "\(old.settings.name)"])
+        }
+        bots = next
+        configuration = new
+        retryPolicy = policy
+        redactor = Redactor(secrets: new.allSecrets)
+        configLoadedAt = wallNow
+        lastReloadError = nil
+        flush()
+    }
+
+    private func retire(_ target: TargetRuntime, outcome: String) {
+        for waiter in target.waiters {
+            waiter.resume(returning: PostResult(
+                bot: "", target: target.settings.name, outcome: "stopped", state: target.machine.state,
+                httpStatus: nil, error: outcome, nextAttemptAt: nil))
+        }
+        target.wake.finish()
+    }
+
+    /// Records that a reload was rejected, for status and `STATUS=`.
+    public func recordReloadFailure(_ message: String) {
+        lastReloadError = message
+    }
+
+    /// Answers as soon as the actor is free: the watchdog's proof that the engine is not wedged.
+    public func heartbeat() {}
+
+    /// Counts of configured bots and targets, for the reload reply.
+    public func size() -> (bots: Int, targets: Int) {
+        (bots.count, bots.reduce(0) { $0 + $1.targets.count })
+    }
+}

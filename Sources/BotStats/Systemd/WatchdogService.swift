@@ -1,0 +1,38 @@
+import ServiceLifecycle
+
+/// Something whose answer proves the daemon's work loop is alive.
+public protocol WatchdogProbe: Sendable {
+    /// Returns once the work loop has run this call; never returns while it is wedged.
+    func heartbeat() async
+}
+
+extension PostingEngine: WatchdogProbe {}
+
+/// Sends `WATCHDOG=1` every half interval, each time only after the engine answered a heartbeat.
+///
+/// The heartbeat runs on the engine actor, the same concurrency domain that decides and records
+/// every post, so a wedged engine stops the pings and systemd restarts the daemon.
+public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
+    let interval: Duration
+    let probe: any WatchdogProbe
+    let notifier: any ServiceNotifier
+    let clock: C
+
+    /// - Parameter interval: systemd's `WatchdogSec=`; pings go out every `interval / 2`.
+    public init(interval: Duration, probe: any WatchdogProbe, notifier: any ServiceNotifier, clock: C) {
+        self.interval = interval
+        self.probe = probe
+        self.notifier = notifier
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await probe.heartbeat()
+                notifier.watchdog()
+                try await clock.sleep(for: interval / 2)
+            }
+        }
+    }
+}
