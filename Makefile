@@ -8,6 +8,10 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+DOCDIR     ?= $(PREFIX)/share/doc/botstatsd
 CONFIG     ?= debug
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -16,13 +20,18 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# A fresh Debian 12 with the Swift toolchain lacks libsystemd's headers and pkg-config.
+# A fresh Debian 12 with the Swift toolchain lacks libsystemd's headers and pkg-config; the tests
+# also use curl, python3 (the socket-activation launcher) and systemd-analyze.
 deps:
-	@if ! pkg-config --exists libsystemd 2>/dev/null; then \
-		echo "installing libsystemd-dev and pkg-config (needed to build)"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsystemd-dev pkg-config; \
+	@missing=""; \
+	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev pkg-config"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@command -v curl >/dev/null || $(SUDO) apt-get install -y -qq curl
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)
@@ -49,16 +58,30 @@ run: build
 	@echo
 	exec .build/$(CONFIG)/botstatsd --config $(DEMO_DIR)/botstatsd.toml --dry-run
 
+# Installs what `make release` built. Unit files name /usr/bin: with another PREFIX they are
+# rewritten to the real paths.
 install:
-	install -d $(DESTDIR)$(BINDIR)
+	@test -x .build/$(CONFIG)/botstatsd || { echo "nothing built: run 'make release' first"; exit 1; }
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 .build/$(CONFIG)/botstatsd $(DESTDIR)$(BINDIR)/botstatsd
 	install -m 0755 .build/$(CONFIG)/botstatsctl $(DESTDIR)$(BINDIR)/botstatsctl
+	sed -e 's|/usr/bin/|$(BINDIR)/|g' systemd/botstatsd.service > $(DESTDIR)$(UNITDIR)/botstatsd.service
+	install -m 0644 systemd/botstatsd.socket $(DESTDIR)$(UNITDIR)/botstatsd.socket
+	install -m 0644 systemd/botstatsd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/botstatsd.conf
+	install -m 0644 systemd/botstatsd.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/botstatsd.conf
+	install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/botstatsd/bots.d
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/botstatsd/tokens
 	@# Never overwrite an operator's configuration.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/botstatsd/botstatsd.toml ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/botstatsd/botstatsd.toml"; \
 	else \
-		install -m 0640 etc/botstatsd/botstatsd.toml $(DESTDIR)$(SYSCONFDIR)/botstatsd/botstatsd.toml; \
+		install -m 0644 etc/botstatsd/botstatsd.toml $(DESTDIR)$(SYSCONFDIR)/botstatsd/botstatsd.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then \
+		systemd-sysusers botstatsd.conf 2>/dev/null || systemd-sysusers; \
+		systemd-tmpfiles --create $(TMPFILESDIR)/botstatsd.conf; \
+		systemctl daemon-reload 2>/dev/null || true; \
 	fi
 
 clean:

@@ -44,7 +44,12 @@ struct TokenReader {
                 reader.error(key, "CREDENTIALS_DIRECTORY is not set; token_credential needs systemd's LoadCredential= (or use token_file)")
                 return nil
             }
-            guard let text = readFile(directory + "/" + value, reader: reader, key: key) else { return nil }
+            // The unit loads /etc/botstatsd/tokens/* as token_<file>; accept the short name too.
+            var path = directory + "/" + value
+            if access(path, F_OK) != 0, access(directory + "/token_" + value, F_OK) == 0 {
+                path = directory + "/token_" + value
+            }
+            guard let text = readFile(path, reader: reader, key: key) else { return nil }
             token = text
         default:
             token = value.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// systemd integration end to end: the real daemon with `NOTIFY_SOCKET` on a datagram socket the
+/// test binds, as systemd would, plus the unit files checked by `systemd-analyze`.
+@Suite(.serialized) struct SystemdTests {
+    static func config(_ list: FakeBotList, targets: [String] = ["topgg"]) -> (URL) throws -> String {
+        { dir in
+            var text = DaemonHarness.daemonSection(dir) + """
+                [bot]
+                id = "123456789012345678"
+
+                """
+            for name in targets {
+                let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
+                text += """
+
+                    [targets.\(name)]
+                    provider = "topgg"
+                    token_file = "\(token)"
+                    base_url = "\(list.baseURL)/\(name)"
+
+                    """
+            }
+            return text
+        }
+    }
+
+    @Test func readyArrivesOnlyOnceTheControlSocketAccepts() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify, waitForSocket: false)
+            defer { daemon.cleanup() }
+            let ready = try await notify.waitFor({ $0.isReady }, timeout: .seconds(15))
+            // At the moment READY=1 arrives, a client can already connect and be served.
+            let reply = try daemon.request(#"{"v":1,"cmd":"status"}"#)
+            #expect(reply["ok"] as? Bool == true)
+            #expect(ready.status?.contains("0/1 lists ok") == true || ready.status?.contains("lists ok") == true, "\(ready.text)")
+            #expect(notify.messages().filter(\.isReady).count == 1)
+        }
+    }
+
+    @Test func watchdogPingsComeEveryHalfInterval() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(
+                configTOML: Self.config(list), environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
+            defer { daemon.cleanup() }
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            while notify.messages().filter(\.isWatchdog).count < 6, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let pings = notify.messages().filter(\.isWatchdog)
+            #expect(pings.count >= 6)
+            for (earlier, later) in zip(pings, pings.dropFirst()) {
+                let gap = earlier.receivedAt.duration(to: later.receivedAt)
+                #expect(gap <= .milliseconds(1100), "watchdog gap \(gap)")
+            }
+        }
+    }
+
+    @Test func sighupReloadsWithReloadingMonotonicThenReady() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify)
+            defer { daemon.cleanup() }
+            _ = try await daemon.ctl(["set", "--servers", "5"])
+            _ = try await list.waitForRequests(path: "/topgg/v1/projects/@me/metrics", count: 1, timeout: .seconds(10))
+            _ = try await notify.waitFor({ $0.isReady }, timeout: .seconds(5))
+            // Add a list, then SIGHUP: the new list gets the cached counts, the old one keeps its state.
+            try daemon.writeConfig(Self.config(list, targets: ["topgg", "second"]))
+            daemon.signal(SIGHUP)
+            let reloading = try await notify.waitFor({ $0.isReloading }, timeout: .seconds(10))
+            let usec = try #require(reloading.fields["MONOTONIC_USEC"].flatMap { UInt64($0) })
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let nowUsec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+            #expect(usec <= nowUsec && nowUsec - usec < 10_000_000)
+            let before = notify.messages().firstIndex { $0.isReloading } ?? 0
+            let readyAgain = try await notify.waitFor({ $0.isReady }, skipping: before, timeout: .seconds(10))
+            #expect(readyAgain.receivedAt > reloading.receivedAt)
+            let second = try await list.waitForRequests(path: "/second/v1/projects/@me/metrics", count: 1, timeout: .seconds(10))
+            #expect(second[0].body == #"{"server_count":5}"#)
+            let status = try await daemon.ctl(["status", "--json"])
+            #expect(status.stdout.contains(#""posts_total" : 1"#))
+            #expect(list.requests(path: "/topgg/v1/projects/@me/metrics").count == 1)
+        }
+    }
+
+    @Test func brokenConfigOnReloadKeepsTheOldOneAndFailsTheCommand() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify)
+            defer { daemon.cleanup() }
+            try daemon.writeConfig { dir in try Self.config(list)(dir) + "\n[targets.broken]\nprovider = \"nosuchlist\"\n" }
+            let reload = try await daemon.ctl(["reload"])
+            #expect(reload.exitCode == 1, "\(reload)")
+            #expect(reload.stderr.contains("reload_failed"))
+            #expect(reload.stderr.contains("targets.broken.provider"))
+            let status = try await notify.waitFor({ $0.status?.contains("reload failed") == true }, timeout: .seconds(5))
+            #expect(status.status?.contains("targets.broken.provider") == true)
+            #expect(daemon.log().contains("<3>reload rejected"))
+            // The old configuration still runs.
+            _ = try await daemon.ctl(["set", "--servers", "9"])
+            _ = try await list.waitForRequests(path: "/topgg/v1/projects/@me/metrics", count: 1, timeout: .seconds(10))
+            let json = try await daemon.ctl(["status", "--json"])
+            #expect(json.stdout.contains(#""last_reload_error" : "#))
+            #expect(!json.stdout.contains(#""name" : "broken""#))
+            // Fixing the file and reloading succeeds.
+            try daemon.writeConfig(Self.config(list))
+            let fixed = try await daemon.ctl(["reload"])
+            #expect(fixed.exitCode == 0, "\(fixed)")
+            #expect(fixed.stdout.contains("1 bot(s), 1 target(s)"))
+        }
+    }
+
+    @Test func sigtermSaysStoppingAndExitsZero() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify)
+            defer { daemon.cleanup() }
+            _ = try await daemon.ctl(["set", "--servers", "5"])
+            daemon.signal(SIGTERM)
+            _ = try await notify.waitFor({ $0.isStopping }, timeout: .seconds(10))
+            #expect(try await daemon.waitForExit(timeout: .seconds(15)) == 0)
+            #expect(!FileManager.default.fileExists(atPath: daemon.controlSocket))
+            let state = try String(contentsOf: daemon.stateDirectory.appendingPathComponent("state.json"), encoding: .utf8)
+            #expect(state.contains(#""servers" : 5"#))
+        }
+    }
+
+    @Test func staleSocketIsReplacedButALiveDaemonIsNot() async throws {
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            defer { daemon.cleanup() }
+            // A second daemon on the same socket refuses to start.
+            let second = try await ProcessRunner.run(
+                try Binaries.daemon, ["--config", daemon.configFile.path], removing: DaemonHarness.isolatedEnvironmentKeys)
+            #expect(second.exitCode == 1)
+            #expect(second.stderr.contains("another botstatsd is already listening"))
+            // A crash leaves the socket file behind; the next start replaces it.
+            _ = try await daemon.kill9()
+            #expect(FileManager.default.fileExists(atPath: daemon.controlSocket))
+            let again = try await daemon.restart()
+            let status = try await again.ctl(["status"])
+            #expect(status.exitCode == 0)
+            _ = try await again.stop()
+        }
+    }
+
+    @Test func socketActivationServesOnThePassedDescriptor() async throws {
+        try await FakeBotList.withServer { list in
+            let dir = try TemporaryDirectory.make(prefix: "bsd-act-")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("state"), withIntermediateDirectories: true)
+            let activated = dir.appendingPathComponent("activated.sock").path
+            // control_socket points elsewhere: only the passed descriptor can answer.
+            let config = try Self.config(list)(dir).replacingOccurrences(of: "control.sock", with: "unused.sock")
+            try config.write(to: dir.appendingPathComponent("botstatsd.toml"), atomically: true, encoding: .utf8)
+            // What systemd does: bind, listen, pass it as fd 3 with LISTEN_* naming our pid.
+            let launcher = """
+                import os, socket, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.bind(sys.argv[1]); s.listen(16)
+                if s.fileno() != 3: os.dup2(s.fileno(), 3)
+                os.set_inheritable(3, True)
+                os.environ.update(LISTEN_FDS="1", LISTEN_FDNAMES="control", LISTEN_PID=str(os.getpid()))
+                os.execv(sys.argv[2], sys.argv[2:])
+                """
+            let daemonPath = try Binaries.daemon.path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", launcher, activated, daemonPath, "--config", dir.appendingPathComponent("botstatsd.toml").path]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { process.terminate(); process.waitUntilExit() }
+            var answered: ProcessResult?
+            for _ in 0..<100 {
+                let result = try await ProcessRunner.run(try Binaries.control, ["--socket", activated, "status", "--json"])
+                if result.exitCode == 0 {
+                    answered = result
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let status = try #require(answered)
+            #expect(status.stdout.contains(#""pid" : \#(process.processIdentifier)"#))
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("unused.sock").path))
+        }
+    }
+
+    @Test func unitFilesPassSystemdAnalyze() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = try TemporaryDirectory.make(prefix: "bsd-unit-")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let daemonPath = try Binaries.daemon.path
+        let controlPath = try Binaries.control.path
+        let service = try String(contentsOf: root.appendingPathComponent("systemd/botstatsd.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/bin/botstatsd", with: daemonPath)
+            .replacingOccurrences(of: "\(daemonPath)ctl", with: controlPath)
+            .replacingOccurrences(of: "/usr/bin/botstatsctl", with: controlPath)
+        try service.write(to: dir.appendingPathComponent("botstatsd.service"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(
+            at: root.appendingPathComponent("systemd/botstatsd.socket"), to: dir.appendingPathComponent("botstatsd.socket"))
+        let verify = try await ProcessRunner.run(
+            command: "systemd-analyze",
+            ["verify", dir.appendingPathComponent("botstatsd.service").path, dir.appendingPathComponent("botstatsd.socket").path])
+        #expect(verify.exitCode == 0, "\(verify)")
+        #expect(verify.stderr.isEmpty, "\(verify)")
+        let security = try await ProcessRunner.run(
+            command: "systemd-analyze", ["security", "--offline=true", dir.appendingPathComponent("botstatsd.service").path])
+        let line = try #require(security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") })
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= 1.5, "\(line)")
+    }
+}
