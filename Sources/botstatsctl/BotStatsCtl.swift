@@ -14,7 +14,10 @@ struct BotStatsCtl: ParsableCommand {
         commandName: "botstatsctl",
         abstract: "Control a running botstatsd over its Unix socket.",
         version: BotStatsVersion.version,
-        subcommands: [StatusCommand.self, SetCommand.self, PostCommand.self, ReloadCommand.self])
+        subcommands: [
+            StatusCommand.self, SetCommand.self, PostCommand.self, ReloadCommand.self, MetricsCommand.self,
+            CheckCommand.self,
+        ])
 
     @OptionGroup var global: GlobalOptions
 
@@ -24,6 +27,9 @@ struct BotStatsCtl: ParsableCommand {
             try command.run()
         } catch let failure as CtlExit {
             Glibc.exit(failure.code)
+        } catch let error as CleanExit {
+            print(fullMessage(for: error))
+            Glibc.exit(0)
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)

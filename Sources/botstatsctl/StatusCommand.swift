@@ -17,7 +17,8 @@ struct StatusCommand: ParsableCommand {
         guard let report = decode(StatusReport.self, from: result) else {
             fail(1, "botstatsctl: the daemon sent a status this version cannot read")
         }
-        print(StatusText.render(report, now: Date()))
+        let colour = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        print(StatusText.render(report, now: Date(), colour: colour))
     }
 }
 

@@ -8,6 +8,17 @@ public protocol ControlBackend: Sendable {
     func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult]
     /// Reload the configuration; returns the result or why it was rejected.
     func reload() async throws(ControlError) -> ReloadResult
+    /// The Prometheus text exposition.
+    func metrics() async -> String
+}
+
+/// The result object of `metrics`: the exposition text.
+public struct MetricsResult: Codable, Sendable, Equatable {
+    public var text: String
+
+    public init(text: String) {
+        self.text = text
+    }
 }
 
 /// The answer to a successful `reload`.

@@ -9,9 +9,18 @@ public struct ControlCommandHandler: Sendable {
     }
 
     /// The response line (without newline) for `line`.
-    public func respond(to line: some Collection<UInt8>) async -> String {
+    ///
+    /// - Parameter mayChange: whether the peer may run `set`, `post` and `reload`
+    ///   (see `ControlAccessPolicy`); `status` and `metrics` are open to anyone who can connect.
+    public func respond(to line: some Collection<UInt8>, mayChange: Bool = true) async -> String {
         do {
-            switch try ControlRequest.parse(line) {
+            let request = try ControlRequest.parse(line)
+            if request.isMutating, !mayChange {
+                throw ControlError(
+                    code: "forbidden",
+                    message: "only root, the daemon's user and members of the control socket's group may \(request.name)")
+            }
+            switch request {
             case .status:
                 return ControlResponse.success(await backend.status())
             case .set(let bot, let servers, let users, let shards):
@@ -21,7 +30,7 @@ public struct ControlCommandHandler: Sendable {
             case .reload:
                 return ControlResponse.success(try await backend.reload())
             case .metrics:
-                throw ControlError(code: "unsupported", message: "metrics are not available in this version")
+                return ControlResponse.success(MetricsResult(text: await backend.metrics()))
             }
         } catch let error as ControlError {
             return ControlResponse.failure(error)

@@ -8,6 +8,25 @@ public enum ControlRequest: Sendable, Equatable {
     case reload
     case metrics
 
+    /// Whether the command changes the daemon (and so needs a trusted peer).
+    public var isMutating: Bool {
+        switch self {
+        case .status, .metrics: return false
+        case .set, .post, .reload: return true
+        }
+    }
+
+    /// The wire name of the command.
+    public var name: String {
+        switch self {
+        case .status: return "status"
+        case .set: return "set"
+        case .post: return "post"
+        case .reload: return "reload"
+        case .metrics: return "metrics"
+        }
+    }
+
     /// Largest count accepted: more servers than that is a bug in the caller, not a bot.
     public static let maxCount = 1_000_000_000_000
 

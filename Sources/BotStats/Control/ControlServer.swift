@@ -15,21 +15,31 @@ import Glibc
 public final class ControlServer: Service {
     /// Longest request line accepted (SPEC §7).
     public static let maximumLineLength = 64 * 1024
+    /// Open connections allowed at once; at the cap the longest-idle one is closed for a new one.
+    public static let maximumConnections = 64
+    /// A connection with no complete request for this long is closed.
+    public static let idleTimeout: Duration = .seconds(30)
 
     private let channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
     private let handler: ControlCommandHandler
     private let logger: Logger
+    private let policy: ControlAccessPolicy
+    private let connections: ControlConnections
     /// Where the socket lives when the daemon bound it; removed on stop. Nil when systemd owns it.
     public let ownedPath: String?
 
     private init(
         channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>,
-        handler: ControlCommandHandler, logger: Logger, ownedPath: String?
+        handler: ControlCommandHandler, logger: Logger, ownedPath: String?, socketPath: String?, idleTimeout: Duration
     ) {
         self.channel = channel
         self.handler = handler
         self.logger = logger
         self.ownedPath = ownedPath
+        var info = stat()
+        let group = socketPath.flatMap { stat($0, &info) == 0 ? UInt32(info.st_gid) : nil }
+        self.policy = ControlAccessPolicy(daemonUID: UInt32(geteuid()), socketGroup: group)
+        self.connections = ControlConnections(limit: Self.maximumConnections, idleTimeout: idleTimeout)
     }
 
     /// Binds `path` (mode 0660), or adopts `inheritedDescriptor` when systemd passed one.
@@ -51,8 +61,11 @@ public final class ControlServer: Service {
         }
         if let inheritedDescriptor {
             let channel = try await bootstrap.bind(inheritedDescriptor, childChannelInitializer: initializer)
-            logger.info("control socket inherited from systemd", metadata: ["fd": "\(inheritedDescriptor)"])
-            return ControlServer(channel: channel, handler: handler, logger: logger, ownedPath: nil)
+            let boundPath = SocketProbe.boundPath(of: inheritedDescriptor)
+            logger.info("control socket inherited from systemd", metadata: ["fd": "\(inheritedDescriptor)", "path": "\(boundPath ?? "?")"])
+            return ControlServer(
+                channel: channel, handler: handler, logger: logger, ownedPath: nil, socketPath: boundPath,
+                idleTimeout: idleTimeout)
         }
         try removeStaleSocket(at: path)
         let channel = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
@@ -61,7 +74,8 @@ public final class ControlServer: Service {
             throw ControlSocketError(path: path, reason: "cannot set mode 0660: \(String(cString: strerror(errno)))")
         }
         logger.info("control socket listening", metadata: ["path": "\(path)"])
-        return ControlServer(channel: channel, handler: handler, logger: logger, ownedPath: path)
+        return ControlServer(
+            channel: channel, handler: handler, logger: logger, ownedPath: path, socketPath: path, idleTimeout: idleTimeout)
     }
 
     private static func removeStaleSocket(at path: String) throws {
@@ -79,6 +93,13 @@ public final class ControlServer: Service {
     /// Accepts connections until the service group shuts down.
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                // One sweeper for all connections, rather than a timer per connection.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    self.connections.closeIdle(now: .now)
+                }
+            }
             try await channel.executeThenClose { inbound in
                 try await withGracefulShutdownHandler {
                     for try await connection in inbound {
@@ -94,6 +115,14 @@ public final class ControlServer: Service {
     }
 
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {
+        guard let id = connections.admit(connection.channel, now: .now) else {
+            logger.warning("control connection refused: every connection is busy")
+            try? await connection.channel.close()
+            return
+        }
+        defer { connections.remove(id) }
+        let peer = await Self.peerIdentity(of: connection.channel)
+        let mayChange = policy.mayChange(peer)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
@@ -102,8 +131,10 @@ public final class ControlServer: Service {
                         if line.readableBytesView.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
                             continue
                         }
-                        let response = await handler.respond(to: line.readableBytesView)
+                        connections.touch(id, busy: true, now: .now)
+                        let response = await handler.respond(to: line.readableBytesView, mayChange: mayChange)
                         try await outbound.write(ByteBuffer(string: response + "\n"))
+                        connections.touch(id, busy: false, now: .now)
                     case .tooLong:
                         let error = ControlError.badRequest("request line longer than \(Self.maximumLineLength) bytes")
                         try await outbound.write(ByteBuffer(string: ControlResponse.failure(error) + "\n"))
@@ -115,6 +146,25 @@ public final class ControlServer: Service {
             logger.debug("control connection ended with an error", metadata: ["error": "\(error)"])
         }
     }
+}
+
+extension ControlServer {
+    /// The peer's pid, uid and gid (`SO_PEERCRED`), or nil when the kernel would not say.
+    static func peerIdentity(of channel: any Channel) async -> PeerIdentity? {
+        guard let provider = channel as? any SocketOptionProvider else { return nil }
+        let future: EventLoopFuture<PeerCredentialsLayout> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
+        guard let credentials = try? await future.get() else { return nil }
+        return PeerIdentity(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
+    }
+}
+
+/// `struct ucred` of `<sys/socket.h>`, which Glibc's Swift module hides behind `_GNU_SOURCE`:
+/// three 32-bit fields with no padding, so this struct has the same layout.
+struct PeerCredentialsLayout: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
 }
 
 /// The control socket could not be set up.

@@ -52,15 +52,21 @@ public struct BotStatus: Codable, Sendable, Equatable {
     public var lastPostedAt: Date?
     public var nextRepostAt: Date?
     public var nextRepostInSeconds: Int?
+    /// The bot's `repost_interval`, so monitoring can judge staleness without the config file.
+    public var repostIntervalSeconds: Int?
     public var targets: [TargetStatus]
 
-    public init(name: String, id: String, counts: CountsStatus, lastPostedAt: Date?, nextRepostAt: Date?, nextRepostInSeconds: Int?, targets: [TargetStatus]) {
+    public init(
+        name: String, id: String, counts: CountsStatus, lastPostedAt: Date?, nextRepostAt: Date?, nextRepostInSeconds: Int?,
+        repostIntervalSeconds: Int?, targets: [TargetStatus]
+    ) {
         self.name = name
         self.id = id
         self.counts = counts
         self.lastPostedAt = lastPostedAt
         self.nextRepostAt = nextRepostAt
         self.nextRepostInSeconds = nextRepostInSeconds
+        self.repostIntervalSeconds = repostIntervalSeconds
         self.targets = targets
     }
 
@@ -69,6 +75,7 @@ public struct BotStatus: Codable, Sendable, Equatable {
         case lastPostedAt = "last_posted_at"
         case nextRepostAt = "next_repost_at"
         case nextRepostInSeconds = "next_repost_in_seconds"
+        case repostIntervalSeconds = "repost_interval_seconds"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,6 +86,7 @@ public struct BotStatus: Codable, Sendable, Equatable {
         try c.encode(lastPostedAt, forKey: .lastPostedAt)
         try c.encode(nextRepostAt, forKey: .nextRepostAt)
         try c.encode(nextRepostInSeconds, forKey: .nextRepostInSeconds)
+        try c.encode(repostIntervalSeconds, forKey: .repostIntervalSeconds)
         try c.encode(targets, forKey: .targets)
     }
 }
@@ -124,13 +132,15 @@ public struct TargetStatus: Codable, Sendable, Equatable {
     public var postsTotal: Int
     public var failuresTotal: Int
     public var retriesTotal: Int
+    /// Failed attempts by class: `429`, `4xx`, `5xx`, `timeout`, `network`, `other`.
+    public var failuresByClass: [String: Int]
     public var nextAttemptAt: Date?
     public var rateLimit: RateLimitStatus
 
     public init(
         name: String, provider: String, state: TargetState, lastAttemptAt: Date?, lastSuccessAt: Date?,
         lastStatus: Int?, lastError: String?, consecutiveFailures: Int, postsTotal: Int, failuresTotal: Int,
-        retriesTotal: Int, nextAttemptAt: Date?, rateLimit: RateLimitStatus
+        retriesTotal: Int, failuresByClass: [String: Int] = [:], nextAttemptAt: Date?, rateLimit: RateLimitStatus
     ) {
         self.name = name
         self.provider = provider
@@ -143,6 +153,7 @@ public struct TargetStatus: Codable, Sendable, Equatable {
         self.postsTotal = postsTotal
         self.failuresTotal = failuresTotal
         self.retriesTotal = retriesTotal
+        self.failuresByClass = failuresByClass
         self.nextAttemptAt = nextAttemptAt
         self.rateLimit = rateLimit
     }
@@ -157,8 +168,27 @@ public struct TargetStatus: Codable, Sendable, Equatable {
         case postsTotal = "posts_total"
         case failuresTotal = "failures_total"
         case retriesTotal = "retries_total"
+        case failuresByClass = "failures_by_class"
         case nextAttemptAt = "next_attempt_at"
         case rateLimit = "rate_limit"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        provider = try c.decode(String.self, forKey: .provider)
+        state = try c.decode(TargetState.self, forKey: .state)
+        lastAttemptAt = try c.decodeIfPresent(Date.self, forKey: .lastAttemptAt)
+        lastSuccessAt = try c.decodeIfPresent(Date.self, forKey: .lastSuccessAt)
+        lastStatus = try c.decodeIfPresent(Int.self, forKey: .lastStatus)
+        lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        consecutiveFailures = try c.decode(Int.self, forKey: .consecutiveFailures)
+        postsTotal = try c.decode(Int.self, forKey: .postsTotal)
+        failuresTotal = try c.decode(Int.self, forKey: .failuresTotal)
+        retriesTotal = try c.decode(Int.self, forKey: .retriesTotal)
+        failuresByClass = try c.decodeIfPresent([String: Int].self, forKey: .failuresByClass) ?? [:]
+        nextAttemptAt = try c.decodeIfPresent(Date.self, forKey: .nextAttemptAt)
+        rateLimit = try c.decode(RateLimitStatus.self, forKey: .rateLimit)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -174,6 +204,7 @@ public struct TargetStatus: Codable, Sendable, Equatable {
         try c.encode(postsTotal, forKey: .postsTotal)
         try c.encode(failuresTotal, forKey: .failuresTotal)
         try c.encode(retriesTotal, forKey: .retriesTotal)
+        try c.encode(failuresByClass, forKey: .failuresByClass)
         try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
         try c.encode(rateLimit, forKey: .rateLimit)
     }

@@ -3,7 +3,9 @@ import Foundation
 /// The human rendering of a status object, as `botstatsctl status` prints it.
 public enum StatusText {
     /// One line for the daemon, one block per bot, one row per target.
-    public static func render(_ report: StatusReport, now: Date) -> String {
+    ///
+    /// - Parameter colour: colour the state column (only for a terminal without `NO_COLOR`).
+    public static func render(_ report: StatusReport, now: Date, colour: Bool = false) -> String {
         var lines: [String] = []
         lines.append(
             "botstatsd \(report.version), pid \(report.pid), up \(DurationText.format(roundedToSeconds: .seconds(report.uptimeSeconds))), config \(report.configPath) loaded \(ago(report.configLoadedAt, now: now))")
@@ -39,14 +41,27 @@ public enum StatusText {
                 ])
             }
             let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
+            for (number, row) in rows.enumerated() {
                 let padded = row.enumerated().map { index, cell in
-                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                    let text = index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                    guard colour, index == 2, number > 0, let state = TargetState(rawValue: cell) else { return text }
+                    return paint(text, for: state)
                 }
                 lines.append("  " + padded.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    private static func paint(_ text: String, for state: TargetState) -> String {
+        let code: String
+        switch state {
+        case .ok: code = "32"
+        case .pending, .retrying, .rateLimited: code = "33"
+        case .unauthorized, .rejected, .circuitOpen: code = "31"
+        case .disabled: code = "2"
+        }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
 
     /// `12m ago`, `just now`, or `in 5m` for a date in the future.

@@ -41,6 +41,7 @@ public struct DaemonApplication: Sendable {
     public let engine: PostingEngine<ContinuousClock>
     public let control: ControlServer
     let reloader: ConfigurationReloader
+    let metricsServer: MetricsHTTPServer?
     let watchdogInterval: Duration?
     let httpClient: HTTPClient
     let notifier: any ServiceNotifier
@@ -71,11 +72,17 @@ public struct DaemonApplication: Sendable {
             try await reloader.reload()
         }
         do {
+            var metricsServer: MetricsHTTPServer?
+            if let listen = configuration.daemon.metricsListen {
+                metricsServer = try await MetricsHTTPServer.bind(
+                    listen: listen, render: { MetricsExposition.render(await engine.status()) }, logger: logger)
+            }
             let control = try await ControlServer.bind(
                 path: configuration.daemon.controlSocket, inheritedDescriptor: options.inheritedControlSocket,
                 handler: ControlCommandHandler(backend: backend), logger: logger)
             return DaemonApplication(
-                engine: engine, control: control, reloader: reloader, watchdogInterval: options.watchdogInterval,
+                engine: engine, control: control, reloader: reloader, metricsServer: metricsServer,
+                watchdogInterval: options.watchdogInterval,
                 httpClient: httpClient, notifier: notifier, logger: logger)
         } catch {
             try? await httpClient.shutdown()
@@ -91,6 +98,7 @@ public struct DaemonApplication: Sendable {
             .init(service: control),
             .init(service: ReloadSignalService(reloader: reloader)),
         ]
+        if let metricsServer { services.append(.init(service: metricsServer)) }
         if let watchdogInterval {
             services.append(.init(service: WatchdogService(
                 interval: watchdogInterval, probe: engine, notifier: notifier, clock: ContinuousClock())))

@@ -21,4 +21,8 @@ public struct DaemonControlBackend: ControlBackend {
     public func reload() async throws(ControlError) -> ReloadResult {
         try await reloader()
     }
+
+    public func metrics() async -> String {
+        MetricsExposition.render(await engine.status())
+    }
 }

@@ -16,6 +16,7 @@ extension PostingEngine {
                 lastPostedAt: bot.persisted.lastPostedAt,
                 nextRepostAt: nextRepost,
                 nextRepostInSeconds: bot.nextRepost.map { max(0, Int(now.duration(to: $0).seconds.rounded(.up))) },
+                repostIntervalSeconds: Int(bot.settings.repostInterval.seconds),
                 targets: bot.targets.map { target in
                     let window = target.record.rateLimit
                     return TargetStatus(
@@ -25,7 +26,8 @@ extension PostingEngine {
                         lastError: target.record.lastError,
                         consecutiveFailures: target.machine.consecutiveFailures,
                         postsTotal: target.machine.postsTotal, failuresTotal: target.machine.failuresTotal,
-                        retriesTotal: target.machine.retriesTotal, nextAttemptAt: nextAttemptDate(target),
+                        retriesTotal: target.machine.retriesTotal, failuresByClass: target.record.failureClasses,
+                        nextAttemptAt: nextAttemptDate(target),
                         rateLimit: RateLimitStatus(
                             limit: window.limit, remaining: window.remaining, resetAt: window.resetAt,
                             resetInSeconds: window.resetAt.map { max(0, Int($0.timeIntervalSince(wallNow).rounded(.up))) }))

@@ -146,7 +146,6 @@ extension PostingEngine: Service {
                 target.record.lastError = "HTTP \(code)"
             }
         }
-        let wasFailing = target.machine.consecutiveFailures > 0 || target.machine.failedAttempts > 0
         let resolution = target.machine.record(
             failure: failure, requiredWait: reading.requiredWait, now: now, unitRandom: random())
         target.record.lastAttemptAt = wallNow
@@ -156,13 +155,15 @@ extension PostingEngine: Service {
         target.record.failuresTotal = target.machine.failuresTotal
         target.record.retriesTotal = target.machine.retriesTotal
         target.record.notBefore = target.machine.notBefore.map { wallNow.addingTimeInterval(now.duration(to: $0).seconds) }
-        if failure == nil {
+        if let failure {
+            target.record.failureClasses[failure.metricsClass, default: 0] += 1
+        } else {
             target.record.lastSuccessAt = wallNow
             target.record.deliveredVersion = max(target.record.deliveredVersion, version)
             bots[b].persisted.lastPostedAt = wallNow
         }
+        logOutcome(target: &target, failure: failure, resolution: resolution, metadata: logMetadata)
         bots[b].targets[t] = target
-        logOutcome(target: target, failure: failure, wasFailing: wasFailing, resolution: resolution, metadata: logMetadata)
         switch resolution {
         case .delivered: resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered")
         case .failed: resolveWaiters(botIndex: b, targetIndex: t, outcome: "failed")
@@ -191,37 +192,44 @@ extension PostingEngine: Service {
     }
 
     private func logOutcome(
-        target: TargetRuntime, failure: PostFailure?, wasFailing: Bool,
+        target: inout TargetRuntime, failure: PostFailure?,
         resolution: TargetStateMachine<C.Instant>.Resolution?, metadata: Logger.Metadata
     ) {
         var metadata = metadata
         metadata["target.state"] = "\(target.machine.state.rawValue)"
         if let status = target.record.lastStatus { metadata["http.status"] = "\(status)" }
         guard failure != nil else {
-            if wasFailing {
+            let suppressed = target.failureLog.recovered()
+            if let suppressed {
+                metadata["failures.unlogged"] = "\(suppressed)"
                 logger.notice("posted again after failures", metadata: metadata)
             } else {
                 logger.info("posted", metadata: metadata)
             }
             return
         }
-        metadata["error"] = "\(target.record.lastError ?? "")"
+        let error = target.record.lastError ?? ""
+        metadata["error"] = "\(error)"
         if let notBefore = target.record.notBefore {
             metadata["next_attempt_at"] = "\(RFC3339.format(notBefore))"
         }
+        let kind: String
+        let message: String
+        let level: Logger.Level
         switch resolution {
         case nil:
-            // A retry is scheduled: said once at the first failure, then only at debug level.
-            if target.machine.failedAttempts == 1 {
-                logger.warning("post failed; retrying", metadata: metadata)
-            } else {
-                logger.debug("post failed again; retrying", metadata: metadata)
-            }
+            (kind, message, level) = ("retry", "post failed; retrying", .warning)
         case .deferred:
-            logger.warning("list asked for a long wait; post deferred", metadata: metadata)
+            (kind, message, level) = ("deferred", "list asked for a long wait; post deferred", .warning)
         case .failed, .delivered:
-            logger.error("post failed; giving up until the next repost", metadata: metadata)
+            (kind, message, level) = ("failed", "post failed; giving up until the next repost", .error)
         }
+        guard let unlogged = target.failureLog.shouldLog(kind: kind, error: error) else {
+            logger.debug("\(message) (same failure as before; not logged again)", metadata: metadata)
+            return
+        }
+        if unlogged > 0 { metadata["repeats.unlogged"] = "\(unlogged)" }
+        logger.log(level: level, "\(message)", metadata: metadata)
     }
 
     // MARK: - Repost timer

@@ -19,6 +19,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var sending: UInt64?
         /// Identifies the worker that serves this runtime; a reload that replaces it starts another.
         var generation: Int
+        /// What was last logged about this target's failures, so repeats are counted, not logged.
+        var failureLog = FailureLogSummary()
     }
 
     struct BotRuntime {

@@ -60,6 +60,8 @@ public struct PersistedTarget: Codable, Sendable, Equatable {
     /// No request to this list before this moment (a rate limit, a backoff or a circuit probe).
     public var notBefore: Date?
     public var rateLimit: RateLimitWindow
+    /// Failed attempts by class (`429`, `4xx`, `5xx`, `timeout`, `network`, `other`), for metrics.
+    public var failureClasses: [String: Int]
 
     public init() {
         state = .ok
@@ -69,6 +71,25 @@ public struct PersistedTarget: Codable, Sendable, Equatable {
         failuresTotal = 0
         retriesTotal = 0
         rateLimit = RateLimitWindow()
+        failureClasses = [:]
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        state = try c.decode(TargetState.self, forKey: .state)
+        deliveredVersion = try c.decode(UInt64.self, forKey: .deliveredVersion)
+        lastAttemptAt = try c.decodeIfPresent(Date.self, forKey: .lastAttemptAt)
+        lastSuccessAt = try c.decodeIfPresent(Date.self, forKey: .lastSuccessAt)
+        lastStatus = try c.decodeIfPresent(Int.self, forKey: .lastStatus)
+        lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        consecutiveFailures = try c.decode(Int.self, forKey: .consecutiveFailures)
+        postsTotal = try c.decode(Int.self, forKey: .postsTotal)
+        failuresTotal = try c.decode(Int.self, forKey: .failuresTotal)
+        retriesTotal = try c.decode(Int.self, forKey: .retriesTotal)
+        notBefore = try c.decodeIfPresent(Date.self, forKey: .notBefore)
+        rateLimit = try c.decode(RateLimitWindow.self, forKey: .rateLimit)
+        // Added after the first release of the format; older files simply have none.
+        failureClasses = try c.decodeIfPresent([String: Int].self, forKey: .failureClasses) ?? [:]
     }
 
     enum CodingKeys: String, CodingKey {
@@ -84,6 +105,7 @@ public struct PersistedTarget: Codable, Sendable, Equatable {
         case retriesTotal = "retries_total"
         case notBefore = "not_before"
         case rateLimit = "rate_limit"
+        case failureClasses = "failure_classes"
     }
 }
 

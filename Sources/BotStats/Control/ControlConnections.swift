@@ -1,0 +1,72 @@
+import NIOCore
+import Synchronization
+
+/// The open control connections: a cap on how many, and who is idle.
+///
+/// When the cap is reached the connection idle the longest is closed to make room, so hundreds of
+/// abandoned clients can never lock out an operator's `status`. A connection is idle while no
+/// command of its runs; one idle longer than `idleTimeout` is closed by `closeIdle(now:)`.
+final class ControlConnections: Sendable {
+    private struct Entry {
+        let channel: any Channel
+        var lastActivity: ContinuousClock.Instant
+        var busy: Bool
+    }
+
+    private struct State {
+        var nextID = 0
+        var entries: [Int: Entry] = [:]
+    }
+
+    let limit: Int
+    let idleTimeout: Duration
+    private let state = Mutex(State())
+
+    init(limit: Int, idleTimeout: Duration) {
+        self.limit = limit
+        self.idleTimeout = idleTimeout
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    /// Registers `channel`, closing the longest-idle connection when at the cap; nil when every
+    /// connection is busy (the new one is then refused).
+    func admit(_ channel: any Channel, now: ContinuousClock.Instant) -> Int? {
+        let (id, evicted): (Int?, (any Channel)?) = state.withLock { state in
+            var evicted: (any Channel)?
+            if state.entries.count >= limit {
+                guard let oldest = state.entries.filter({ !$0.value.busy }).min(by: { $0.value.lastActivity < $1.value.lastActivity })
+                else { return (nil, nil) }
+                evicted = oldest.value.channel
+                state.entries[oldest.key] = nil
+            }
+            state.nextID += 1
+            state.entries[state.nextID] = Entry(channel: channel, lastActivity: now, busy: false)
+            return (state.nextID, evicted)
+        }
+        evicted?.close(promise: nil)
+        return id
+    }
+
+    /// Marks the connection as running a command (`busy`) or done with one.
+    func touch(_ id: Int, busy: Bool, now: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.entries[id]?.busy = busy
+            state.entries[id]?.lastActivity = now
+        }
+    }
+
+    func remove(_ id: Int) {
+        _ = state.withLock { $0.entries.removeValue(forKey: id) }
+    }
+
+    /// Closes every connection idle for longer than `idleTimeout`.
+    func closeIdle(now: ContinuousClock.Instant) {
+        let stale = state.withLock { state -> [any Channel] in
+            let expired = state.entries.filter { !$0.value.busy && $0.value.lastActivity.duration(to: now) > idleTimeout }
+            for key in expired.keys { state.entries[key] = nil }
+            return expired.values.map(\.channel)
+        }
+        for channel in stale { channel.close(promise: nil) }
+    }
+}

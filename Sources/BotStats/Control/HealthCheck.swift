@@ -1,0 +1,62 @@
+import Foundation
+
+/// `botstatsctl check`: a monitoring-plugin verdict over the status object.
+///
+/// OK (0) when every enabled target posted successfully within twice its bot's repost interval;
+/// WARNING (1) when one is retrying, rate limited or pending its first post; CRITICAL (2) when one
+/// is unauthorized, rejected, circuit-open or has not posted for longer than that.
+public enum HealthCheck {
+    /// The plugin exit code and its one summary line.
+    public struct Verdict: Sendable, Equatable {
+        public var code: Int32
+        public var line: String
+    }
+
+    /// Judges `report` at `now`; `repostIntervals` maps bot names to their intervals in seconds
+    /// (from the status object's `repost_interval_seconds`).
+    public static func verdict(_ report: StatusReport, now: Date) -> Verdict {
+        var critical: [String] = []
+        var warning: [String] = []
+        var ok = 0
+        for bot in report.bots {
+            let allowed = Double(bot.repostIntervalSeconds ?? 3600) * 2
+            for target in bot.targets where target.state != .disabled {
+                let name = "\(bot.name)/\(target.name)"
+                switch target.state {
+                case .unauthorized, .rejected, .circuitOpen:
+                    critical.append("\(name) \(target.state.rawValue)")
+                    continue
+                case .retrying, .rateLimited:
+                    warning.append("\(name) \(target.state.rawValue)")
+                    continue
+                default:
+                    break
+                }
+                if let success = target.lastSuccessAt {
+                    let age = now.timeIntervalSince(success)
+                    if age > allowed {
+                        critical.append("\(name) last posted \(DurationText.format(roundedToSeconds: .seconds(age))) ago")
+                    } else {
+                        ok += 1
+                    }
+                } else if bot.counts.servers == nil {
+                    warning.append("\(name) has no counts yet")
+                } else if target.state == .pending {
+                    warning.append("\(name) pending its first post")
+                } else {
+                    critical.append("\(name) never posted")
+                }
+            }
+        }
+        let total = ok + warning.count + critical.count
+        if !critical.isEmpty {
+            return Verdict(code: 2, line: "BOTSTATSD CRITICAL - \(critical.joined(separator: ", "))" + tail(ok, total))
+        }
+        if !warning.isEmpty {
+            return Verdict(code: 1, line: "BOTSTATSD WARNING - \(warning.joined(separator: ", "))" + tail(ok, total))
+        }
+        return Verdict(code: 0, line: "BOTSTATSD OK - \(ok)/\(total) lists posted on time")
+    }
+
+    private static func tail(_ ok: Int, _ total: Int) -> String { "; \(ok)/\(total) lists ok" }
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who is on the other end of a control connection, from `SO_PEERCRED`.
+public struct PeerIdentity: Sendable, Equatable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// Which peers may change the daemon (`set`, `post`, `reload`); anyone who can connect may read.
+///
+/// Allowed: root, the daemon's own uid, and members of the control socket's group (primary or
+/// supplementary). The socket's 0660 mode already keeps others out; this holds even when an
+/// operator loosens that mode.
+public struct ControlAccessPolicy: Sendable {
+    public let daemonUID: UInt32
+    /// The group of the socket file; nil when it could not be read (then only root and the daemon).
+    public let socketGroup: UInt32?
+    private let isMember: @Sendable (_ uid: UInt32, _ gid: UInt32) -> Bool
+
+    public init(
+        daemonUID: UInt32, socketGroup: UInt32?,
+        isMember: @escaping @Sendable (_ uid: UInt32, _ gid: UInt32) -> Bool = ControlAccessPolicy.systemGroupMembership
+    ) {
+        self.daemonUID = daemonUID
+        self.socketGroup = socketGroup
+        self.isMember = isMember
+    }
+
+    /// Whether `peer` may run mutating commands; an unknown peer may not.
+    public func mayChange(_ peer: PeerIdentity?) -> Bool {
+        guard let peer else { return false }
+        if peer.uid == 0 || peer.uid == daemonUID { return true }
+        guard let socketGroup else { return false }
+        return peer.gid == socketGroup || isMember(peer.uid, socketGroup)
+    }
+
+    /// Supplementary group membership from the user database (`getgrouplist(3)`).
+    public static let systemGroupMembership: @Sendable (UInt32, UInt32) -> Bool = { uid, gid in
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
+            return false
+        }
+        var count: Int32 = 256
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        guard getgrouplist(name, entry.pw_gid, &groups, &count) >= 0 else { return false }
+        return groups.prefix(Int(count)).contains(gid)
+    }
+}

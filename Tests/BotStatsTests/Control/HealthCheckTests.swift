@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import BotStats
+
+@Suite struct HealthCheckTests {
+    static let now = Date(timeIntervalSince1970: 2_000_000_000)
+
+    static func report(_ targets: [(TargetState, TimeInterval?)], servers: Int? = 10) -> StatusReport {
+        let statuses = targets.enumerated().map { index, target in
+            TargetStatus(
+                name: "t\(index)", provider: "topgg", state: target.0, lastAttemptAt: nil,
+                lastSuccessAt: target.1.map { now.addingTimeInterval(-$0) }, lastStatus: nil, lastError: nil,
+                consecutiveFailures: 0, postsTotal: 0, failuresTotal: 0, retriesTotal: 0, nextAttemptAt: nil,
+                rateLimit: RateLimitStatus(limit: nil, remaining: nil, resetAt: nil, resetInSeconds: nil))
+        }
+        let bot = BotStatus(
+            name: "main", id: "1", counts: CountsStatus(servers: servers, users: nil, shards: nil, updatedAt: nil),
+            lastPostedAt: nil, nextRepostAt: nil, nextRepostInSeconds: nil, repostIntervalSeconds: 3600, targets: statuses)
+        return StatusReport(version: "x", pid: 1, uptimeSeconds: 1, configPath: "/c", configLoadedAt: now, lastReloadError: nil, bots: [bot])
+    }
+
+    @Test(arguments: [
+        ([(TargetState.ok, 60.0)], Int32(0)),
+        ([(.ok, 7100)], 0),
+        ([(.ok, 7300)], 2),
+        ([(.retrying, 60)], 1),
+        ([(.rateLimited, 60)], 1),
+        ([(.unauthorized, 60)], 2),
+        ([(.rejected, 60)], 2),
+        ([(.circuitOpen, 60)], 2),
+        ([(.ok, 60), (.disabled, nil)], 0),
+        ([(.rateLimited, 60), (.unauthorized, 60)], 2),
+    ] as [([(TargetState, TimeInterval?)], Int32)])
+    func verdictFollowsTheWorstTarget(targets: [(TargetState, TimeInterval?)], code: Int32) {
+        #expect(HealthCheck.verdict(Self.report(targets), now: Self.now).code == code)
+    }
+
+    @Test func summaryIsOnePluginLine() {
+        let verdict = HealthCheck.verdict(Self.report([(.ok, 60), (.unauthorized, 60)]), now: Self.now)
+        #expect(verdict.line == "BOTSTATSD CRITICAL - main/t1 unauthorized; 1/2 lists ok")
+        #expect(!verdict.line.contains("\n"))
+    }
+
+    @Test func noCountsYetIsAWarningNotAnAlarm() {
+        let verdict = HealthCheck.verdict(Self.report([(.ok, nil)], servers: nil), now: Self.now)
+        #expect(verdict.code == 1)
+    }
+}
+
+@Suite struct ControlAccessPolicyTests {
+    let policy = ControlAccessPolicy(daemonUID: 998, socketGroup: 990, isMember: { uid, gid in uid == 1000 && gid == 990 })
+
+    @Test(arguments: [
+        (PeerIdentity(pid: 1, uid: 0, gid: 0), true),
+        (PeerIdentity(pid: 1, uid: 998, gid: 998), true),
+        (PeerIdentity(pid: 1, uid: 1001, gid: 990), true),
+        (PeerIdentity(pid: 1, uid: 1000, gid: 1000), true),
+        (PeerIdentity(pid: 1, uid: 1002, gid: 1002), false),
+        (PeerIdentity(pid: 1, uid: 65534, gid: 65534), false),
+    ])
+    func mutatingNeedsRootTheDaemonOrTheSocketGroup(peer: PeerIdentity, allowed: Bool) {
+        #expect(policy.mayChange(peer) == allowed)
+    }
+
+    @Test func anUnknownPeerMayNotChangeAnything() {
+        #expect(!policy.mayChange(nil))
+    }
+
+    @Test func forbiddenPeersStillGetStatus() async {
+        struct Backend: ControlBackend {
+            func status() async -> StatusReport { HealthCheckTests.report([]) }
+            func set(bot: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult {
+                Issue.record("set must not run")
+                throw ControlError(code: "x", message: "x")
+            }
+            func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] { [] }
+            func reload() async throws(ControlError) -> ReloadResult { ReloadResult(configPath: "", bots: 0, targets: 0) }
+            func metrics() async -> String { "" }
+        }
+        let handler = ControlCommandHandler(backend: Backend())
+        let set = await handler.respond(to: Array(#"{"v":1,"cmd":"set","servers":1}"#.utf8), mayChange: false)
+        #expect(set.contains(#""code":"forbidden""#))
+        let status = await handler.respond(to: Array(#"{"v":1,"cmd":"status"}"#.utf8), mayChange: false)
+        #expect(status.contains(#""ok":true"#))
+    }
+}
+
+@Suite struct FailureLogSummaryTests {
+    @Test func aRepeatedFailureIsLoggedOnceAndCountedOnRecovery() {
+        var summary = FailureLogSummary()
+        #expect(summary.shouldLog(kind: "retry", error: "HTTP 503") == 0)
+        #expect(summary.shouldLog(kind: "retry", error: "HTTP 503") == nil)
+        #expect(summary.shouldLog(kind: "failed", error: "HTTP 503") == 1)
+        #expect(summary.shouldLog(kind: "retry", error: "HTTP 503") == nil)
+        #expect(summary.shouldLog(kind: "failed", error: "HTTP 503") == nil)
+        #expect(summary.recovered() == 2)
+        #expect(summary.recovered() == nil)
+        #expect(summary.shouldLog(kind: "retry", error: "HTTP 503") == 0)
+    }
+
+    @Test func aDifferentFailureIsLoggedAgain() {
+        var summary = FailureLogSummary()
+        #expect(summary.shouldLog(kind: "retry", error: "HTTP 503") == 0)
+        #expect(summary.shouldLog(kind: "retry", error: "HTTP 502") == 0)
+    }
+}
+
+@Suite struct MetricsExpositionTests {
+    @Test func exposesCountersGaugesAndStatesWithoutSecrets() {
+        var report = HealthCheckTests.report([(.rateLimited, 60)])
+        report.bots[0].targets[0].postsTotal = 3
+        report.bots[0].targets[0].failuresByClass = ["429": 2]
+        report.bots[0].targets[0].rateLimit.remaining = 0
+        let text = MetricsExposition.render(report)
+        #expect(text.contains("# TYPE botstatsd_posts_total counter"))
+        #expect(text.contains(#"botstatsd_posts_total{bot="main",target="t0"} 3"#))
+        #expect(text.contains(#"botstatsd_post_failures_total{bot="main",target="t0",class="429"} 2"#))
+        #expect(text.contains(#"botstatsd_post_failures_total{bot="main",target="t0",class="5xx"} 0"#))
+        #expect(text.contains(#"botstatsd_target_state{bot="main",target="t0",state="rate_limited"} 1"#))
+        #expect(text.contains(#"botstatsd_target_rate_limit_remaining{bot="main",target="t0"} 0"#))
+        #expect(text.contains(#"botstatsd_bot_servers{bot="main"} 10"#))
+    }
+}
