@@ -15,6 +15,7 @@ struct SetCommand: ParsableCommand {
     @Option(name: .customLong("shard-id"), help: "This process's shard id (per-shard reporting).") var shardID: Int?
     @Option(name: .customLong("shard-count"), help: "Total shards, with --shard-id.") var shardCount: Int?
     @Option(help: "Which bot, when several are configured.") var bot: String?
+    @Flag(help: "Post even a large drop or zero servers, which the drop guard would hold back.") var force = false
 
     func validate() throws {
         for (name, value) in [("--servers", servers), ("--users", users), ("--shards", shards), ("--shard-id", shardID), ("--shard-count", shardCount)] {
@@ -33,6 +34,7 @@ struct SetCommand: ParsableCommand {
         if let shardID { request["shard_id"] = .number(Double(shardID)) }
         if let shardCount { request["shard_count"] = .number(Double(shardCount)) }
         if let bot { request["bot"] = .string(bot) }
+        if force { request["force"] = .bool(true) }
         let result = try global.call(request)
         if global.json {
             global.printJSON(result)
@@ -41,10 +43,20 @@ struct SetCommand: ParsableCommand {
         guard let accepted = decode(SetResult.self, from: result) else {
             fail(1, "botstatsctl: the daemon sent an answer this version cannot read")
         }
-        var counts = "\(accepted.counts.servers) servers"
-        if let users = accepted.counts.users { counts += ", \(users) users" }
-        if let shards = accepted.counts.shards { counts += ", \(shards) shards" }
-        let targets = accepted.targets.isEmpty ? "no enabled lists" : accepted.targets.joined(separator: ", ")
-        print("\(accepted.bot): counts saved (\(counts)); posting to \(targets)")
+        var counts = ""
+        if let given = accepted.counts {
+            counts = "\(given.servers) servers"
+            if let users = given.users { counts += ", \(users) users" }
+            if let shards = given.shards { counts += ", \(shards) shards" }
+        }
+        switch accepted.outcome {
+        case "accepted":
+            let targets = accepted.targets.isEmpty ? "no enabled lists" : accepted.targets.joined(separator: ", ")
+            print("\(accepted.bot): counts saved (\(counts)); posting to \(targets)")
+        case "held":
+            print("\(accepted.bot): counts held back (\(counts)): \(accepted.message ?? "")")
+        default:
+            print("\(accepted.bot): shard report saved; \(accepted.message ?? "")")
+        }
     }
 }

@@ -7,9 +7,12 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's status.")
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this bot.") var bot: String?
 
     func run() throws {
-        let result = try global.call(["cmd": .string("status")])
+        var request: [String: JSONValue] = ["cmd": .string("status")]
+        if let bot { request["bot"] = .string(bot) }
+        let result = try global.call(request)
         if global.json {
             global.printJSON(result)
             return

@@ -107,7 +107,7 @@ import Testing
             #expect(human.stdout.contains("topgg"))
             #expect(human.stdout.contains("dbl"))
             #expect(try await daemon.stop() == 0)
-            Self.assertNoTokens(daemon.log(), human.stdout, try String(contentsOf: daemon.stateDirectory.appendingPathComponent("state.json"), encoding: .utf8))
+            Self.assertNoTokens(daemon.log(), human.stdout, try String(contentsOf: daemon.stateDirectory.appendingPathComponent("bots/main.json"), encoding: .utf8))
         }
     }
 

@@ -133,7 +133,7 @@ import Glibc
             _ = try await notify.waitFor({ $0.isStopping }, timeout: .seconds(10))
             #expect(try await daemon.waitForExit(timeout: .seconds(15)) == 0)
             #expect(!FileManager.default.fileExists(atPath: daemon.controlSocket))
-            let state = try String(contentsOf: daemon.stateDirectory.appendingPathComponent("state.json"), encoding: .utf8)
+            let state = try String(contentsOf: daemon.stateDirectory.appendingPathComponent("bots/main.json"), encoding: .utf8)
             #expect(state.contains(#""servers" : 5"#))
         }
     }

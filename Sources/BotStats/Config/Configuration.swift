@@ -26,7 +26,7 @@ public struct Configuration: Sendable, Equatable {
 public struct DaemonSettings: Sendable, Equatable {
     /// Path of the Unix control socket the daemon binds when systemd passes none.
     public var controlSocket: String
-    /// Directory holding `state.json`.
+    /// Directory holding the per-bot state files (`bots/<name>.json`).
     public var stateDirectory: String
     /// Lowest log level written to stderr.
     public var logLevel: Logger.Level
@@ -85,6 +85,10 @@ public struct BotSettings: Sendable, Equatable {
     public var source: CountSource
     /// The file this bot was read from (for error messages).
     public var sourceFile: String
+    /// A shard that has not reported for this long is flagged in status (default 2 × repost_interval).
+    public var shardTimeout: Duration
+    /// A new total more than this fraction below the last posted one is held back until confirmed.
+    public var dropGuard: Double
     /// The bot's lists, in the order of the file.
     public var targets: [TargetSettings]
 
@@ -94,8 +98,12 @@ public struct BotSettings: Sendable, Equatable {
         repostInterval: Duration = .seconds(3600),
         source: CountSource = .push,
         sourceFile: String,
+        shardTimeout: Duration? = nil,
+        dropGuard: Double = 0.5,
         targets: [TargetSettings]
     ) {
+        self.shardTimeout = shardTimeout ?? repostInterval * 2
+        self.dropGuard = dropGuard
         self.name = name
         self.id = id
         self.repostInterval = repostInterval

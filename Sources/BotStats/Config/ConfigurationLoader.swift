@@ -134,7 +134,8 @@ public struct ConfigurationLoader: Sendable {
         }
         let socket = path("control_socket")
             ?? environment.runtimeDirectory.map { $0 + "/control.sock" } ?? "/run/botstatsd/control.sock"
-        if socket.utf8.count > 107 { reader.error("control_socket", "path longer than 107 bytes, the limit of a Unix socket") }
+        // 107 bytes is the limit of a Unix socket path; 4 are kept for the ".new" staging name.
+        if socket.utf8.count > 103 { reader.error("control_socket", "path longer than 103 bytes (Unix sockets allow 107, 4 are needed while binding)") }
         let state = path("state_directory") ?? environment.stateDirectory ?? "/var/lib/botstatsd"
         var level = Logger.Level.info
         if let text = reader.string("log_level") {
@@ -185,7 +186,7 @@ public struct ConfigurationLoader: Sendable {
             bot.error("id", "'\(id.prefix(40))' is not a Discord application id (15 to 21 digits, as a string)")
         }
         let name = bot.string("name") ?? defaultName
-        if !Self.isValidName(name) { bot.error("name", "'\(name.prefix(64))' may only hold letters, digits, '_', '.' and '-'") }
+        if !Self.isValidName(name) { bot.error("name", "'\(name.prefix(64))' may only hold letters, digits, '_', '.' and '-', and may not start with '.'") }
         let interval = bot.duration("repost_interval", minimum: .seconds(1)) ?? .seconds(3600)
         var source = CountSource.push
         switch bot.string("source") ?? "push" {
@@ -277,7 +278,7 @@ public struct ConfigurationLoader: Sendable {
     }
 
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+        !name.isEmpty && name.count <= 64 && !name.hasPrefix(".") && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

@@ -1,9 +1,9 @@
 /// What the control socket can ask of the daemon; the engine implements it, tests may fake it.
 public protocol ControlBackend: Sendable {
-    /// The status object.
-    func status() async -> StatusReport
+    /// The status object, of one bot when `bot` is given.
+    func status(bot: String?) async throws(ControlError) -> StatusReport
     /// Accept new counts (persisted before returning).
-    func set(bot: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult
+    func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult
     /// Post now and wait for each target's outcome.
     func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult]
     /// Reload the configuration; returns the result or why it was rejected.

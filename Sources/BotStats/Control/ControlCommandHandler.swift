@@ -21,10 +21,10 @@ public struct ControlCommandHandler: Sendable {
                     message: "only root, the daemon's user and members of the control socket's group may \(request.name)")
             }
             switch request {
-            case .status:
-                return ControlResponse.success(await backend.status())
-            case .set(let bot, let servers, let users, let shards):
-                return ControlResponse.success(try await backend.set(bot: bot, servers: servers, users: users, shards: shards))
+            case .status(let bot):
+                return ControlResponse.success(try await backend.status(bot: bot))
+            case .set(let bot, let update):
+                return ControlResponse.success(try await backend.set(bot: bot, update: update))
             case .post(let bot, let target):
                 return ControlResponse.success(PostResults(results: try await backend.post(bot: bot, target: target)))
             case .reload:

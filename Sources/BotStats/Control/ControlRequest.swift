@@ -2,8 +2,8 @@ import Foundation
 
 /// One request line of the control protocol (SPEC §7), validated.
 public enum ControlRequest: Sendable, Equatable {
-    case status
-    case set(bot: String?, servers: Int, users: Int?, shards: Int?)
+    case status(bot: String?)
+    case set(bot: String?, update: CountsUpdate)
     case post(bot: String?, target: String?)
     case reload
     case metrics
@@ -57,8 +57,8 @@ public enum ControlRequest: Sendable, Equatable {
         let request: ControlRequest
         switch command {
         case "status":
-            allowed = []
-            request = .status
+            allowed = ["bot"]
+            request = .status(bot: try string("bot", in: object))
         case "reload":
             allowed = []
             request = .reload
@@ -66,14 +66,23 @@ public enum ControlRequest: Sendable, Equatable {
             allowed = []
             request = .metrics
         case "set":
-            allowed = ["servers", "users", "shards", "bot", "shard_id", "shard_count"]
+            allowed = ["servers", "users", "shards", "bot", "shard_id", "shard_count", "force"]
             guard let servers = try count("servers", in: object) else { throw .badRequest("servers: missing") }
-            if object["shard_id"] != nil || object["shard_count"] != nil {
-                throw ControlError(code: "unsupported", message: "shard_id/shard_count: per-shard counts are not supported yet; send the total")
+            let shardID = try count("shard_id", in: object)
+            let shardCount = try count("shard_count", in: object)
+            guard (shardID == nil) == (shardCount == nil) else {
+                throw .badRequest("shard_id and shard_count go together")
+            }
+            var force = false
+            if let value = object["force"], value != .null {
+                guard case .bool(let flag) = value else { throw .badRequest("force: expected true or false, got \(value.typeName)") }
+                force = flag
             }
             request = .set(
-                bot: try string("bot", in: object), servers: servers, users: try count("users", in: object),
-                shards: try count("shards", in: object))
+                bot: try string("bot", in: object),
+                update: CountsUpdate(
+                    servers: servers, users: try count("users", in: object), shards: try count("shards", in: object),
+                    shardID: shardID, shardCount: shardCount, force: force))
         case "post":
             allowed = ["bot", "target"]
             request = .post(bot: try string("bot", in: object), target: try string("target", in: object))

@@ -68,10 +68,16 @@ public final class ControlServer: Service {
                 idleTimeout: idleTimeout)
         }
         try removeStaleSocket(at: path)
-        let channel = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
-        guard chmod(path, 0o660) == 0 else {
+        // Bind beside the final path, set the mode, then rename into place: the socket never
+        // exists at `path` with the process umask's mode, not even for a moment.
+        let staging = path + ".new"
+        unlink(staging)
+        let channel = try await bootstrap.bind(unixDomainSocketPath: staging, childChannelInitializer: initializer)
+        guard chmod(staging, 0o660) == 0, rename(staging, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(staging)
             try? await channel.channel.close()
-            throw ControlSocketError(path: path, reason: "cannot set mode 0660: \(String(cString: strerror(errno)))")
+            throw ControlSocketError(path: path, reason: "cannot set mode 0660 and move into place: \(reason)")
         }
         logger.info("control socket listening", metadata: ["path": "\(path)"])
         return ControlServer(

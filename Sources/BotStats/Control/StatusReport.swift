@@ -54,12 +54,18 @@ public struct BotStatus: Codable, Sendable, Equatable {
     public var nextRepostInSeconds: Int?
     /// The bot's `repost_interval`, so monitoring can judge staleness without the config file.
     public var repostIntervalSeconds: Int?
+    /// Counts the drop guard holds back, and why; nil when none.
+    public var held: HeldStatus?
+    /// Per-shard reporting progress; nil while the bot reports totals.
+    public var shards: ShardsStatus?
     public var targets: [TargetStatus]
 
     public init(
         name: String, id: String, counts: CountsStatus, lastPostedAt: Date?, nextRepostAt: Date?, nextRepostInSeconds: Int?,
-        repostIntervalSeconds: Int?, targets: [TargetStatus]
+        repostIntervalSeconds: Int?, held: HeldStatus? = nil, shards: ShardsStatus? = nil, targets: [TargetStatus]
     ) {
+        self.held = held
+        self.shards = shards
         self.name = name
         self.id = id
         self.counts = counts
@@ -76,6 +82,7 @@ public struct BotStatus: Codable, Sendable, Equatable {
         case nextRepostAt = "next_repost_at"
         case nextRepostInSeconds = "next_repost_in_seconds"
         case repostIntervalSeconds = "repost_interval_seconds"
+        case held, shards
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,6 +94,8 @@ public struct BotStatus: Codable, Sendable, Equatable {
         try c.encode(nextRepostAt, forKey: .nextRepostAt)
         try c.encode(nextRepostInSeconds, forKey: .nextRepostInSeconds)
         try c.encode(repostIntervalSeconds, forKey: .repostIntervalSeconds)
+        try c.encode(held, forKey: .held)
+        try c.encode(shards, forKey: .shards)
         try c.encode(targets, forKey: .targets)
     }
 }
@@ -236,5 +245,49 @@ public struct RateLimitStatus: Codable, Sendable, Equatable {
         try c.encode(remaining, forKey: .remaining)
         try c.encode(resetAt, forKey: .resetAt)
         try c.encode(resetInSeconds, forKey: .resetInSeconds)
+    }
+}
+
+/// Counts held back by the drop guard.
+public struct HeldStatus: Codable, Sendable, Equatable {
+    public var servers: Int
+    public var users: Int?
+    public var shards: Int?
+    public var reason: String
+
+    public init(servers: Int, users: Int?, shards: Int?, reason: String) {
+        self.servers = servers
+        self.users = users
+        self.shards = shards
+        self.reason = reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(servers, forKey: .servers)
+        try c.encode(users, forKey: .users)
+        try c.encode(shards, forKey: .shards)
+        try c.encode(reason, forKey: .reason)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case servers, users, shards, reason
+    }
+}
+
+/// Per-shard reporting: how many of the shards have reported, and which have gone quiet.
+public struct ShardsStatus: Codable, Sendable, Equatable {
+    public var count: Int
+    public var reported: Int
+    /// Shard ids whose last report is older than `shard_timeout` (still counted, flagged here).
+    public var stale: [Int]
+    /// Shard ids that have not reported since the shard count was set.
+    public var missing: [Int]
+
+    public init(count: Int, reported: Int, stale: [Int], missing: [Int]) {
+        self.count = count
+        self.reported = reported
+        self.stale = stale
+        self.missing = missing
     }
 }

@@ -23,6 +23,15 @@ public enum StatusText {
             let posted = bot.lastPostedAt.map { ago($0, now: now) } ?? "never"
             let next = bot.nextRepostInSeconds.map { "in " + DurationText.format(roundedToSeconds: .seconds($0)) } ?? "-"
             lines.append("  last posted \(posted), next repost \(next)")
+            if let shards = bot.shards {
+                var line = "  shards: \(shards.reported)/\(shards.count) reported"
+                if !shards.missing.isEmpty { line += "; waiting for \(shards.missing.map(String.init).joined(separator: ","))" }
+                if !shards.stale.isEmpty { line += "; STALE: \(shards.stale.map(String.init).joined(separator: ","))" }
+                lines.append(line)
+            }
+            if let held = bot.held {
+                lines.append("  HELD BACK: \(held.servers) servers: \(held.reason)")
+            }
             let header = ["TARGET", "PROVIDER", "STATE", "LAST OK", "HTTP", "LIMIT", "NEXT", "ERROR"]
             var rows = [header]
             for target in bot.targets {

@@ -8,10 +8,19 @@ public struct DaemonControlBackend: ControlBackend {
         self.reloader = reloader
     }
 
-    public func status() async -> StatusReport { await engine.status() }
+    public func status(bot: String?) async throws(ControlError) -> StatusReport {
+        var report = await engine.status()
+        if let bot {
+            report.bots = report.bots.filter { $0.name == bot }
+            if report.bots.isEmpty {
+                throw .unknownBot(bot, known: await engine.status().bots.map(\.name))
+            }
+        }
+        return report
+    }
 
-    public func set(bot: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult {
-        try await engine.set(bot: bot, servers: servers, users: users, shards: shards)
+    public func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
+        try await engine.set(bot: bot, update: update)
     }
 
     public func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] {

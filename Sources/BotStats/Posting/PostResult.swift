@@ -39,16 +39,23 @@ public struct PostResult: Codable, Sendable, Equatable {
     }
 }
 
-/// The answer to an accepted `set`.
+/// The answer to a `set`.
 public struct SetResult: Codable, Sendable, Equatable {
     public var bot: String
-    public var counts: BotCounts
-    /// Targets that will be posted to (enabled ones).
+    /// `accepted`, `held` (drop guard) or `waiting_for_shards`.
+    public var outcome: String
+    /// The accepted or held counts; nil while shards are still reporting.
+    public var counts: BotCounts?
+    /// Targets that will be posted to (enabled ones); empty unless accepted.
     public var targets: [String]
+    /// Why the counts were held, or how many shards are still missing.
+    public var message: String?
 
-    public init(bot: String, counts: BotCounts, targets: [String]) {
+    public init(bot: String, outcome: String, counts: BotCounts?, targets: [String], message: String?) {
         self.bot = bot
+        self.outcome = outcome
         self.counts = counts
         self.targets = targets
+        self.message = message
     }
 }

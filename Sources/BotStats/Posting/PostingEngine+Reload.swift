@@ -82,7 +82,7 @@ extension PostingEngine {
         redactor = Redactor(secrets: new.allSecrets)
         configLoadedAt = wallNow
         lastReloadError = nil
-        flush()
+        flush(all: true)
     }
 
     private func retire(_ target: TargetRuntime, outcome: String) {

@@ -17,6 +17,10 @@ extension PostingEngine {
                 nextRepostAt: nextRepost,
                 nextRepostInSeconds: bot.nextRepost.map { max(0, Int(now.duration(to: $0).seconds.rounded(.up))) },
                 repostIntervalSeconds: Int(bot.settings.repostInterval.seconds),
+                held: bot.persisted.held.map {
+                    HeldStatus(servers: $0.counts.servers, users: $0.counts.users, shards: $0.counts.shards, reason: $0.reason)
+                },
+                shards: shardsStatus(bot, wallNow: wallNow),
                 targets: bot.targets.map { target in
                     let window = target.record.rateLimit
                     return TargetStatus(
@@ -38,6 +42,17 @@ extension PostingEngine {
             uptimeSeconds: Int(startedAt.duration(to: now).seconds),
             configPath: configuration.path, configLoadedAt: configLoadedAt,
             lastReloadError: lastReloadError, bots: bots)
+    }
+
+    func shardsStatus(_ bot: BotRuntime, wallNow: Date) -> ShardsStatus? {
+        guard let count = bot.persisted.shardCount else { return nil }
+        let reports = bot.persisted.shardReports ?? [:]
+        let timeout = bot.settings.shardTimeout.seconds
+        let stale = reports.compactMap { id, report in
+            wallNow.timeIntervalSince(report.updatedAt) > timeout ? Int(id) : nil
+        }.sorted()
+        let missing = (0..<count).filter { reports[String($0)] == nil }
+        return ShardsStatus(count: count, reported: reports.count, stale: stale, missing: Array(missing.prefix(100)))
     }
 
     /// One human line for systemd's `STATUS=`: `5/6 lists ok, 1523 servers, next repost in 42m`.

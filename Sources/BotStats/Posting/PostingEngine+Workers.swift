@@ -56,7 +56,7 @@ extension PostingEngine: Service {
                 bots[b].targets[t].sending = nil
             }
         }
-        flush()
+        flush(all: true)
         logger.notice("state saved; stopped")
     }
 
@@ -170,7 +170,7 @@ extension PostingEngine: Service {
         case .deferred: resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred")
         case nil: break
         }
-        scheduleSave()
+        scheduleSave(bot: bots[b].settings.name)
         if resolution != nil, !bots[b].targets.contains(where: { $0.sending != nil }) {
             statusListener?(statusLine())
         }

@@ -59,6 +59,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     var redactor: Redactor
     var stopping = false
     var saveScheduled = false
+    /// Bots whose outcomes changed since the last write.
+    var dirtyBots: Set<String> = []
     var nextGeneration = 0
     let spawns: AsyncStream<WorkerSpawn>
     let spawnContinuation: AsyncStream<WorkerSpawn>.Continuation
@@ -189,34 +191,48 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         return 0
     }
 
-    /// Accepts new counts for a bot: persists them, then posts them to every enabled target.
+    /// Accepts new counts for a bot (a total or one shard's share), persists them, then posts
+    /// them to every enabled target.
     ///
-    /// The counts are on disk before this returns; when they cannot be saved the call fails and
-    /// the previous counts stay in force.
-    public func set(bot name: String?, servers: Int, users: Int?, shards: Int?) throws(ControlError) -> SetResult {
+    /// Everything is on disk before this returns; when it cannot be saved the call fails and the
+    /// previous state stays in force. See `CountsIntake` for shards and the drop guard.
+    public func set(bot name: String?, update: CountsUpdate) throws(ControlError) -> SetResult {
         guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
         let index = try botIndex(named: name)
-        let counts = BotCounts(servers: servers, users: users, shards: shards, updatedAt: wallClock())
-        var updated = bots[index].persisted
-        updated.counts = counts
-        updated.countsVersion += 1
+        let botName = bots[index].settings.name
         let previous = bots[index].persisted
+        var updated = previous
+        let outcome = try CountsIntake.apply(update, to: &updated, dropGuard: bots[index].settings.dropGuard, now: wallClock())
         bots[index].persisted = updated
         do {
-            try stateFile.save(document())
+            try stateFile.save(bot: botName, persistedBot(index))
         } catch {
             bots[index].persisted = previous
-            logger.error("counts not accepted: \(error.description)", metadata: ["bot.name": "\(bots[index].settings.name)"])
+            logger.error("counts not accepted: \(error.description)", metadata: ["bot.name": "\(botName)"])
             throw ControlError(code: "state_write_failed", message: error.description)
         }
-        logger.info(
-            "counts updated",
-            metadata: ["bot.name": "\(bots[index].settings.name)", "servers": "\(servers)",
-                       "users": "\(users.map(String.init) ?? "-")", "shards": "\(shards.map(String.init) ?? "-")"])
-        triggerPostRound(botIndex: index)
-        return SetResult(
-            bot: bots[index].settings.name, counts: counts,
-            targets: bots[index].targets.filter(\.settings.enabled).map(\.settings.name))
+        let targets = bots[index].targets.filter(\.settings.enabled).map(\.settings.name)
+        switch outcome {
+        case .accepted(let counts):
+            logger.info(
+                "counts updated",
+                metadata: ["bot.name": "\(botName)", "servers": "\(counts.servers)",
+                           "users": "\(counts.users.map(String.init) ?? "-")", "shards": "\(counts.shards.map(String.init) ?? "-")"])
+            triggerPostRound(botIndex: index)
+            return SetResult(bot: botName, outcome: "accepted", counts: counts, targets: targets, message: nil)
+        case .held(let held):
+            logger.warning("counts held back", metadata: ["bot.name": "\(botName)", "reason": "\(held.reason)"])
+            return SetResult(bot: botName, outcome: "held", counts: held.counts, targets: [], message: held.reason)
+        case .waitingForShards(let reported, let total):
+            return SetResult(
+                bot: botName, outcome: "waiting_for_shards", counts: nil, targets: [],
+                message: "\(reported) of \(total) shards have reported; the total is posted once all have")
+        }
+    }
+
+    /// A total for a bot: `set(bot:update:)` with no shard fields.
+    public func set(bot name: String?, servers: Int, users: Int?, shards: Int?) throws(ControlError) -> SetResult {
+        try set(bot: name, update: CountsUpdate(servers: servers, users: users, shards: shards))
     }
 
     /// Starts a post of the cached counts to every enabled target of a bot and restarts its repost timer.
@@ -301,22 +317,25 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     // MARK: - Persistence
 
-    /// The document `state.json` holds.
-    func document() -> PersistedState {
-        var state = PersistedState()
-        for bot in bots {
-            var persisted = bot.persisted
-            persisted.targets = [:]
-            for target in bot.targets {
-                persisted.targets[target.settings.name] = target.record
-            }
-            state.bots[bot.settings.name] = persisted
+    /// Bot `b` as its state file holds it: counts plus every target's record.
+    func persistedBot(_ b: Int) -> PersistedBot {
+        var persisted = bots[b].persisted
+        persisted.targets = [:]
+        for target in bots[b].targets {
+            persisted.targets[target.settings.name] = target.record
         }
-        return state
+        return persisted
     }
 
-    /// Writes the state soon; outcomes are batched so a round over many lists writes once.
-    func scheduleSave() {
+    /// Every bot as the state files hold them.
+    func document() -> PersistedState {
+        PersistedState(bots: Dictionary(uniqueKeysWithValues: bots.indices.map { (bots[$0].settings.name, persistedBot($0)) }))
+    }
+
+    /// Writes bot `name`'s state soon; outcomes are batched so a round over many lists writes
+    /// each bot once.
+    func scheduleSave(bot name: String) {
+        dirtyBots.insert(name)
         guard !saveScheduled else { return }
         saveScheduled = true
         Task {
@@ -325,13 +344,18 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         }
     }
 
-    /// Writes the state now if anything is waiting to be written.
-    public func flush() {
+    /// Writes every bot whose state changed since the last write; with `all`, every bot.
+    public func flush(all: Bool = false) {
         saveScheduled = false
-        do {
-            try stateFile.save(document())
-        } catch {
-            logger.error("\(error.description)")
+        let names = all ? Set(bots.map(\.settings.name)) : dirtyBots
+        dirtyBots = []
+        for b in bots.indices where names.contains(bots[b].settings.name) {
+            do {
+                try stateFile.save(bot: bots[b].settings.name, persistedBot(b))
+            } catch {
+                logger.error("\(error.description)")
+                dirtyBots.insert(bots[b].settings.name)
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything the daemon keeps across restarts: `state.json` in the state directory.
+/// Everything the daemon keeps across restarts: one `bots/<name>.json` per bot in the state directory.
 ///
 /// Times are wall-clock dates because monotonic instants mean nothing after a restart; they
 /// are converted back to waits against the clock when loaded.
@@ -28,6 +28,12 @@ public struct PersistedBot: Codable, Sendable, Equatable {
     public var lastPostedAt: Date?
     /// Keyed by target name.
     public var targets: [String: PersistedTarget]
+    /// Shard count of per-shard reporting; nil while the bot reports totals.
+    public var shardCount: Int?
+    /// Per-shard reports keyed by shard id (as a string, for JSON).
+    public var shardReports: [String: ShardReport]?
+    /// A total held back by the drop guard, waiting to be confirmed.
+    public var held: HeldCounts?
 
     public init(id: String, counts: BotCounts? = nil, countsVersion: UInt64 = 0, lastPostedAt: Date? = nil, targets: [String: PersistedTarget] = [:]) {
         self.id = id
@@ -41,6 +47,38 @@ public struct PersistedBot: Codable, Sendable, Equatable {
         case id, counts, targets
         case countsVersion = "counts_version"
         case lastPostedAt = "last_posted_at"
+        case shardCount = "shard_count"
+        case shardReports = "shard_reports"
+        case held
+    }
+}
+
+/// One shard's last report.
+public struct ShardReport: Codable, Sendable, Equatable {
+    public var servers: Int
+    public var users: Int?
+    public var updatedAt: Date
+
+    public init(servers: Int, users: Int?, updatedAt: Date) {
+        self.servers = servers
+        self.users = users
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case servers, users
+        case updatedAt = "updated_at"
+    }
+}
+
+/// Counts the drop guard did not post, and why.
+public struct HeldCounts: Codable, Sendable, Equatable {
+    public var counts: BotCounts
+    public var reason: String
+
+    public init(counts: BotCounts, reason: String) {
+        self.counts = counts
+        self.reason = reason
     }
 }
 

@@ -5,44 +5,57 @@ import Logging
 import Glibc
 #endif
 
-/// Reads and atomically writes `state.json`.
+/// Reads and atomically writes the daemon's state: one file per bot, `bots/<name>.json` in the
+/// state directory.
 ///
-/// A write is: temp file in the same directory, `fsync`, `rename` over the old file, `fsync` of
-/// the directory, so a crash at any moment leaves either the old or the new file, whole. A file
-/// that does not parse is moved aside (`state.json.corrupt-<time>`) with a warning, never
-/// overwritten and never fatal.
+/// One file per bot keeps a `set` cheap however many bots a daemon carries: it rewrites only its
+/// own bot. A write is: temp file in the same directory, `fsync`, `rename` over the old file,
+/// `fsync` of the directory, so a crash at any moment leaves either the old or the new file,
+/// whole. A file that does not parse, or has an unknown format, is moved aside
+/// (`<name>.json.corrupt-<time>`) with a warning, never overwritten and never fatal.
 public struct StateFile: Sendable {
     public let directory: String
-    public var path: String { directory + "/state.json" }
+    /// Where the per-bot files live.
+    public var botsDirectory: String { directory + "/bots" }
 
     public init(directory: String) {
         self.directory = directory
     }
 
-    /// The saved state, or an empty one when there is none or it was unreadable.
-    public func load(logger: Logger, now: Date = Date()) -> PersistedState {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                logger.warning("state file exists but cannot be read; starting empty", metadata: ["file": "\(path)"])
-            }
-            return PersistedState()
-        }
-        do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            let state = try decoder.decode(PersistedState.self, from: data)
-            guard state.format == PersistedState.currentFormat else {
-                moveAside(reason: "unknown format \(state.format)", logger: logger, now: now)
-                return PersistedState()
-            }
-            return state
-        } catch {
-            moveAside(reason: "does not parse", logger: logger, now: now)
-            return PersistedState()
-        }
+    /// The file holding bot `name`.
+    public func path(forBot name: String) -> String { "\(botsDirectory)/\(name).json" }
+
+    private struct BotFile: Codable {
+        var format: Int
+        var bot: PersistedBot
     }
 
-    private func moveAside(reason: String, logger: Logger, now: Date) {
+    /// Every saved bot; unreadable files are moved aside and skipped.
+    public func load(logger: Logger, now: Date = Date()) -> PersistedState {
+        var state = PersistedState()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: botsDirectory) else { return state }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        for file in names.sorted() where file.hasSuffix(".json") && !file.hasPrefix(".") {
+            let path = "\(botsDirectory)/\(file)"
+            guard let data = FileManager.default.contents(atPath: path) else {
+                logger.warning("state file cannot be read; that bot starts empty", metadata: ["file": "\(path)"])
+                continue
+            }
+            guard let saved = try? decoder.decode(BotFile.self, from: data) else {
+                moveAside(path, reason: "does not parse", logger: logger, now: now)
+                continue
+            }
+            guard saved.format == PersistedState.currentFormat else {
+                moveAside(path, reason: "has unknown format \(saved.format)", logger: logger, now: now)
+                continue
+            }
+            state.bots[String(file.dropLast(".json".count))] = saved.bot
+        }
+        return state
+    }
+
+    private func moveAside(_ path: String, reason: String, logger: Logger, now: Date) {
         let stamp = Int(now.timeIntervalSince1970)
         var target = "\(path).corrupt-\(stamp)"
         var suffix = 1
@@ -52,26 +65,40 @@ public struct StateFile: Sendable {
         }
         if rename(path, target) == 0 {
             logger.warning(
-                "state file \(reason); moved aside, starting with empty state",
+                "state file \(reason); moved aside, that bot starts with empty state",
                 metadata: ["file": "\(path)", "moved_to": "\(target)"])
         } else {
             logger.warning(
-                "state file \(reason) and could not be moved aside; starting with empty state",
+                "state file \(reason) and could not be moved aside; that bot starts with empty state",
                 metadata: ["file": "\(path)", "error": "\(String(cString: strerror(errno)))"])
         }
     }
 
-    /// Writes `state` atomically and durably.
+    /// Writes every bot of `state`.
     public func save(_ state: PersistedState) throws(StateFileError) {
+        for (name, bot) in state.bots {
+            try save(bot: name, bot)
+        }
+    }
+
+    /// Writes one bot's file atomically and durably.
+    public func save(bot name: String, _ bot: PersistedBot) throws(StateFileError) {
+        if mkdir(botsDirectory, 0o700) != 0, errno != EEXIST {
+            throw systemError(botsDirectory)
+        }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data: Data
         do {
-            data = try encoder.encode(state)
+            data = try encoder.encode(BotFile(format: PersistedState.currentFormat, bot: bot))
         } catch {
-            throw StateFileError(path: path, reason: "cannot encode: \(error)")
+            throw StateFileError(path: path(forBot: name), reason: "cannot encode: \(error)")
         }
+        try writeAtomically(data, to: path(forBot: name))
+    }
+
+    private func writeAtomically(_ data: Data, to path: String) throws(StateFileError) {
         let temp = "\(path).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw systemError(temp) }
@@ -99,7 +126,7 @@ public struct StateFile: Sendable {
             unlink(temp)
             throw error
         }
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dirFD = open(botsDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {
             fsync(dirFD)
             close(dirFD)

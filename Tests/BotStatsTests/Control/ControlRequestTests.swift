@@ -8,11 +8,13 @@ import Testing
     }
 
     @Test func validRequestsParse() throws {
-        #expect(try parse(#"{"v":1,"cmd":"status"}"#) == .status)
-        #expect(try parse(#"{"cmd":"set","servers":1520,"users":88000,"shards":2}"#) == .set(bot: nil, servers: 1520, users: 88000, shards: 2))
-        #expect(try parse(#"{"v":1,"cmd":"set","servers":0,"bot":"main"}"#) == .set(bot: "main", servers: 0, users: nil, shards: nil))
+        #expect(try parse(#"{"v":1,"cmd":"status"}"#) == .status(bot: nil))
+        #expect(try parse(#"{"v":1,"cmd":"status","bot":"b"}"#) == .status(bot: "b"))
+        #expect(try parse(#"{"cmd":"set","servers":1520,"users":88000,"shards":2}"#) == .set(bot: nil, update: CountsUpdate(servers: 1520, users: 88000, shards: 2)))
+        #expect(try parse(#"{"v":1,"cmd":"set","servers":0,"bot":"main","force":true}"#) == .set(bot: "main", update: CountsUpdate(servers: 0, force: true)))
+        #expect(try parse(#"{"v":1,"cmd":"set","servers":7,"shard_id":3,"shard_count":8}"#) == .set(bot: nil, update: CountsUpdate(servers: 7, shardID: 3, shardCount: 8)))
         #expect(try parse(#"{"v":1,"cmd":"post","target":"topgg"}"#) == .post(bot: nil, target: "topgg"))
-        #expect(try parse(#"{"v":1,"cmd":"set","servers":1e3}"#) == .set(bot: nil, servers: 1000, users: nil, shards: nil))
+        #expect(try parse(#"{"v":1,"cmd":"set","servers":1e3}"#) == .set(bot: nil, update: CountsUpdate(servers: 1000)))
     }
 
     @Test(arguments: [
@@ -34,6 +36,8 @@ import Testing
         (#"{"v":1,"cmd":"set","servers":1,"colour":"red"}"#, "bad_request", "colour: unknown field"),
         (#"{"v":1,"cmd":"post","target":""}"#, "bad_request", "target: must be 1 to 200"),
         (#"{"v":1,"cmd":"status","extra":1}"#, "bad_request", "extra: unknown field"),
+        (#"{"v":1,"cmd":"set","servers":1,"shard_id":1}"#, "bad_request", "shard_id and shard_count go together"),
+        (#"{"v":1,"cmd":"set","servers":1,"force":"yes"}"#, "bad_request", "force: expected true or false"),
     ])
     func badRequestsAreAnsweredWithACodeAndTheField(line: String, code: String, message: String) {
         #expect {

@@ -69,8 +69,8 @@ import Testing
 
     @Test func forbiddenPeersStillGetStatus() async {
         struct Backend: ControlBackend {
-            func status() async -> StatusReport { HealthCheckTests.report([]) }
-            func set(bot: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult {
+            func status(bot: String?) async throws(ControlError) -> StatusReport { HealthCheckTests.report([]) }
+            func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
                 Issue.record("set must not run")
                 throw ControlError(code: "x", message: "x")
             }

@@ -25,27 +25,31 @@ import Testing
         let state = PersistedState(bots: ["main": PersistedBot(id: "1", counts: counts, countsVersion: 3, targets: ["topgg": target])])
         try file.save(state)
         #expect(file.load(logger: logger) == state)
-        #expect(!FileManager.default.fileExists(atPath: file.path + ".tmp"))
+        #expect(FileManager.default.fileExists(atPath: file.path(forBot: "main")))
+        #expect(!FileManager.default.fileExists(atPath: file.path(forBot: "main") + ".tmp"))
     }
 
     @Test func missingFileIsAnEmptyState() {
         #expect(StateFile(directory: directory).load(logger: logger) == PersistedState())
     }
 
-    @Test(arguments: ["", "{", "\u{0}\u{1}\u{2}garbage", #"{"format":99,"bots":{}}"#, #"{"format":1,"bots":{"main":{"id":5}}}"#])
+    @Test(arguments: ["", "{", "\u{0}\u{1}\u{2}garbage", #"{"format":99,"bot":{"id":"1","counts_version":0,"targets":{}}}"#, #"{"format":1,"bot":{"id":5}}"#])
     func corruptFileIsMovedAsideNotOverwritten(content: String) throws {
         let file = StateFile(directory: directory)
-        try Data(content.utf8).write(to: URL(fileURLWithPath: file.path))
-        #expect(file.load(logger: logger, now: Date(timeIntervalSince1970: 1234)) == PersistedState())
-        #expect(!FileManager.default.fileExists(atPath: file.path))
-        let aside = try String(contentsOfFile: file.path + ".corrupt-1234", encoding: .utf8)
+        let healthy = PersistedBot(id: "7", counts: BotCounts(servers: 3, updatedAt: Date(timeIntervalSince1970: 0)), countsVersion: 1)
+        try file.save(bot: "other", healthy)
+        let path = file.path(forBot: "main")
+        try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(file.load(logger: logger, now: Date(timeIntervalSince1970: 1234)) == PersistedState(bots: ["other": healthy]))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let aside = try String(contentsOfFile: path + ".corrupt-1234", encoding: .utf8)
         #expect(aside == content)
     }
 
     @Test func saveIntoAMissingDirectoryFailsWithTheReason() {
         let file = StateFile(directory: directory + "/does/not/exist")
         #expect {
-            try file.save(PersistedState())
+            try file.save(bot: "main", PersistedBot(id: "1"))
         } throws: { error in
             "\(error)".contains("No such file or directory")
         }

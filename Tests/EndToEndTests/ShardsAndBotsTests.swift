@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sharded bots, the drop guard and many bots per daemon, end to end.
+@Suite(.serialized) struct ShardsAndBotsTests {
+    static let botID = "123456789012345678"
+    static let dblPath = "/dbl/bots/\(botID)/stats"
+    static let topggPath = "/topgg/v1/projects/@me/metrics"
+
+    static func config(_ list: FakeBotList) -> (URL) throws -> String {
+        { dir in
+            let token = try DaemonHarness.writeToken("SECRET-shards", named: "t", in: dir)
+            return DaemonHarness.daemonSection(dir) + """
+                [bot]
+                id = "\(botID)"
+
+                [targets.dbl]
+                provider = "discordbotlist"
+                token_file = "\(token)"
+                base_url = "\(list.baseURL)/dbl"
+
+                [targets.topgg]
+                token_file = "\(token)"
+                base_url = "\(list.baseURL)/topgg"
+                """
+        }
+    }
+
+    @Test func eightShardProcessesReportingAtOnceSumExactlyAndSurviveARestart() async throws {
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            defer { daemon.cleanup() }
+            let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+                for shard in 0..<8 {
+                    group.addTask {
+                        try await daemon.ctl([
+                            "set", "--shard-id", "\(shard)", "--shard-count", "8", "--servers", "\(1000 + shard)",
+                            "--users", "\(10_000 + shard)",
+                        ])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.exitCode == 0 }, "\(results)")
+            #expect(results.filter { $0.stdout.contains("counts saved") }.count == 1)
+            let servers = (0..<8).map { 1000 + $0 }.reduce(0, +)
+            let users = (0..<8).map { 10_000 + $0 }.reduce(0, +)
+            let posts = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
+            #expect(posts.last?.body == #"{"guilds":\#(servers),"users":\#(users)}"#)
+            let topgg = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
+            #expect(topgg.last?.body == #"{"server_count":\#(servers),"shard_count":8}"#)
+            #expect(try await daemon.stop() == 0)
+
+            let again = try await daemon.restart()
+            let status = try await again.ctl(["status", "--json"])
+            let object = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let bot = try #require((object["bots"] as? [[String: Any]])?.first)
+            #expect((bot["counts"] as? [String: Any])?["servers"] as? Int == servers)
+            let shards = try #require(bot["shards"] as? [String: Any])
+            #expect(shards["count"] as? Int == 8)
+            #expect(shards["reported"] as? Int == 8)
+            // One shard restarts and reports a new share: the total moves by exactly that.
+            _ = try await again.ctl(["set", "--shard-id", "3", "--shard-count", "8", "--servers", "1500"])
+            let later = try await list.waitForRequests(path: Self.topggPath, count: 2, timeout: .seconds(10))
+            #expect(later.last?.body == #"{"server_count":\#(servers - 1003 + 1500),"shard_count":8}"#)
+            _ = try await again.stop()
+        }
+    }
+
+    @Test func aHalfStartedBotsDropIsHeldBackUntilForced() async throws {
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            defer { daemon.cleanup() }
+            _ = try await daemon.ctl(["set", "--servers", "8000"])
+            _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
+            let held = try await daemon.ctl(["set", "--servers", "120"])
+            #expect(held.exitCode == 0)
+            #expect(held.stdout.contains("counts held back (120 servers): fell from 8000 to 120"), "\(held)")
+            let status = try await daemon.ctl(["status"])
+            #expect(status.stdout.contains("HELD BACK: 120 servers"))
+            #expect(status.stdout.contains("8000 servers"))
+            let zero = try await daemon.ctl(["set", "--servers", "0"])
+            #expect(zero.stdout.contains("held back"))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(list.requests(path: Self.dblPath).count == 1)
+            let forced = try await daemon.ctl(["set", "--servers", "120", "--force"])
+            #expect(forced.stdout.contains("counts saved"))
+            let posts = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(10))
+            #expect(posts[1].body == #"{"guilds":120}"#)
+        }
+    }
+
+    @Test func botsInBotsDPostToTheirOwnListsWithTheirOwnTokens() async throws {
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: { dir in
+                let dropIns = dir.appendingPathComponent("bots.d")
+                try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
+                for (index, name) in ["alpha", "beta", "gamma"].enumerated() {
+                    let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
+                    try """
+                        [bot]
+                        id = "10000000000000000\(index)"
+
+                        [targets.dbl]
+                        provider = "discordbotlist"
+                        token_file = "\(token)"
+                        base_url = "\(list.baseURL)/\(name)"
+                        """.write(to: dropIns.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
+                }
+                return DaemonHarness.daemonSection(dir)
+            })
+            defer { daemon.cleanup() }
+            let ambiguous = try await daemon.ctl(["set", "--servers", "1"])
+            #expect(ambiguous.exitCode == 1)
+            #expect(ambiguous.stderr.contains("alpha, beta, gamma"))
+            for (index, name) in ["alpha", "beta", "gamma"].enumerated() {
+                let set = try await daemon.ctl(["set", "--bot", name, "--servers", "\(100 + index)"])
+                #expect(set.exitCode == 0, "\(set)")
+            }
+            for (index, name) in ["alpha", "beta", "gamma"].enumerated() {
+                let posts = try await list.waitForRequests(
+                    path: "/\(name)/bots/10000000000000000\(index)/stats", count: 1, timeout: .seconds(10))
+                #expect(posts[0].header("Authorization") == "tok-SECRET-\(name)")
+                #expect(posts[0].body == #"{"guilds":\#(100 + index)}"#)
+            }
+            let beta = try await daemon.ctl(["status", "--bot", "beta", "--json"])
+            #expect(beta.stdout.contains(#""name" : "beta""#))
+            #expect(!beta.stdout.contains(#""name" : "alpha""#))
+            #expect(list.requests().count == 3)
+        }
+    }
+
+    @Test func aThousandBotsWithFiveListsEachLoadPostAndReport() async throws {
+        try await FakeBotList.withServer { list in
+            let bots = 1000
+            let lists = 5
+            let started = ContinuousClock.now
+            let daemon = try await DaemonHarness.start(configTOML: { dir in
+                let dropIns = dir.appendingPathComponent("bots.d")
+                try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
+                let token = try DaemonHarness.writeToken("SECRET-many", named: "many", in: dir)
+                for bot in 0..<bots {
+                    var text = "[bot]\nid = \"\(100_000_000_000_000_000 + bot)\"\n"
+                    for target in 0..<lists {
+                        text += """
+
+                            [targets.l\(target)]
+                            provider = "discordbotlist"
+                            token_file = "\(token)"
+                            base_url = "\(list.baseURL)/l\(target)"
+
+                            """
+                    }
+                    try text.write(to: dropIns.appendingPathComponent(String(format: "bot%04d.toml", bot)), atomically: true, encoding: .utf8)
+                }
+                return DaemonHarness.daemonSection(dir).replacingOccurrences(of: "log_level = \"debug\"", with: "log_level = \"warning\"")
+            }, waitForSocket: true)
+            defer { daemon.cleanup() }
+            let loaded = started.duration(to: .now)
+            let client = try RawControlClient.connect(path: daemon.controlSocket)
+            defer { client.close() }
+            let setStart = ContinuousClock.now
+            for bot in 0..<bots {
+                try client.send(#"{"v":1,"cmd":"set","bot":"bot\#(String(format: "%04d", bot))","servers":\#(bot + 1)}"#)
+                let reply = try #require(try client.readLine(timeout: .seconds(10)))
+                #expect(reply.contains(#""ok":true"#), "\(reply)")
+            }
+            var posted = 0
+            let deadline = ContinuousClock.now.advanced(by: .seconds(120))
+            while posted < bots * lists, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                posted = list.requests().count
+            }
+            let round = setStart.duration(to: .now)
+            #expect(posted == bots * lists)
+            let statusStart = ContinuousClock.now
+            try client.send(#"{"v":1,"cmd":"status"}"#)
+            let status = try #require(try client.readLine(timeout: .seconds(30)))
+            let statusTime = statusStart.duration(to: .now)
+            #expect(status.contains(#""name":"bot0999""#))
+            let rss = Self.residentKiB(pid: daemon.pid)
+            print("1000 bots x 5 lists: start to ready \(loaded), 1000 sets + 5000 posts \(round), status \(statusTime) (\(status.utf8.count) bytes), RSS \(rss / 1024) MiB")
+            #expect(round < .seconds(120))
+            #expect(statusTime < .seconds(5))
+            #expect(rss < 512 * 1024, "resident memory \(rss) KiB")
+        }
+    }
+
+    static func residentKiB(pid: Int32) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+}
