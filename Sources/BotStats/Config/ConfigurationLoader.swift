@@ -17,6 +17,7 @@ import Glibc
 ///   `/var/lib/botstatsd`), `daemon.log_level` (trace … critical; default info),
 ///   `daemon.metrics_listen` (`host:port`; default off).
 /// - `bot.id` (required snowflake string), `bot.name`, `bot.repost_interval` (≥ 1s, default 1h),
+///   `bot.shard_timeout` (default 2 × repost_interval), `bot.drop_guard` (0 < x ≤ 1, default 0.5),
 ///   `bot.source` (`push` | `discord`), `bot.discord_token_file|_credential|_token` (secret),
 ///   `bot.discord_base_url`.
 /// - `retry.max_attempts` (1…100, default 5), `retry.base_delay` (1s), `retry.max_delay` (15m),
@@ -178,7 +179,7 @@ public struct ConfigurationLoader: Sendable {
         }
         bot.rejectUnknownKeys(allowed: [
             "id", "name", "repost_interval", "source", "discord_token_file", "discord_token_credential",
-            "discord_token", "discord_base_url",
+            "discord_token", "discord_base_url", "shard_timeout", "drop_guard",
         ])
         let tokens = TokenReader(environment: environment, configDirectory: directory, configMode: fileMode(top.file))
         let id = bot.string("id", required: true)
@@ -188,6 +189,15 @@ public struct ConfigurationLoader: Sendable {
         let name = bot.string("name") ?? defaultName
         if !Self.isValidName(name) { bot.error("name", "'\(name.prefix(64))' may only hold letters, digits, '_', '.' and '-', and may not start with '.'") }
         let interval = bot.duration("repost_interval", minimum: .seconds(1)) ?? .seconds(3600)
+        let shardTimeout = bot.duration("shard_timeout", minimum: .seconds(1))
+        var dropGuard = 0.5
+        if let value = bot.table["drop_guard"] {
+            if let number = value.double ?? value.int.map(Double.init), number > 0, number <= 1 {
+                dropGuard = number
+            } else {
+                bot.error("drop_guard", "expected a fraction above 0 and at most 1 (0.5 holds back a fall of more than half)")
+            }
+        }
         var source = CountSource.push
         switch bot.string("source") ?? "push" {
         case "push":
@@ -209,7 +219,9 @@ public struct ConfigurationLoader: Sendable {
             }
         }
         guard let id else { return nil }
-        return BotSettings(name: name, id: id, repostInterval: interval, source: source, sourceFile: top.file, targets: targets)
+        return BotSettings(
+            name: name, id: id, repostInterval: interval, source: source, sourceFile: top.file,
+            shardTimeout: shardTimeout, dropGuard: dropGuard, targets: targets)
     }
 
     private func lineOrder(_ table: TableReader, _ key: String) -> Int {

@@ -58,12 +58,16 @@ public struct BotStatus: Codable, Sendable, Equatable {
     public var held: HeldStatus?
     /// Per-shard reporting progress; nil while the bot reports totals.
     public var shards: ShardsStatus?
+    /// Where the counts come from and how the last fetch went.
+    public var source: SourceStatus?
     public var targets: [TargetStatus]
 
     public init(
         name: String, id: String, counts: CountsStatus, lastPostedAt: Date?, nextRepostAt: Date?, nextRepostInSeconds: Int?,
-        repostIntervalSeconds: Int?, held: HeldStatus? = nil, shards: ShardsStatus? = nil, targets: [TargetStatus]
+        repostIntervalSeconds: Int?, held: HeldStatus? = nil, shards: ShardsStatus? = nil, source: SourceStatus? = nil,
+        targets: [TargetStatus]
     ) {
+        self.source = source
         self.held = held
         self.shards = shards
         self.name = name
@@ -82,7 +86,7 @@ public struct BotStatus: Codable, Sendable, Equatable {
         case nextRepostAt = "next_repost_at"
         case nextRepostInSeconds = "next_repost_in_seconds"
         case repostIntervalSeconds = "repost_interval_seconds"
-        case held, shards
+        case held, shards, source
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -96,6 +100,7 @@ public struct BotStatus: Codable, Sendable, Equatable {
         try c.encode(repostIntervalSeconds, forKey: .repostIntervalSeconds)
         try c.encode(held, forKey: .held)
         try c.encode(shards, forKey: .shards)
+        try c.encode(source, forKey: .source)
         try c.encode(targets, forKey: .targets)
     }
 }

@@ -29,6 +29,11 @@ public enum StatusText {
                 if !shards.stale.isEmpty { line += "; STALE: \(shards.stale.map(String.init).joined(separator: ","))" }
                 lines.append(line)
             }
+            if let source = bot.source, source.kind == "discord" {
+                var line = "  counts from Discord, last fetched \(source.lastFetchAt.map { ago($0, now: now) } ?? "never")"
+                if let error = source.lastError { line += "; FETCH FAILED: \(error) (keeping the last counts)" }
+                lines.append(line)
+            }
             if let held = bot.held {
                 lines.append("  HELD BACK: \(held.servers) servers: \(held.reason)")
             }

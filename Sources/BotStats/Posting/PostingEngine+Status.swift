@@ -21,6 +21,12 @@ extension PostingEngine {
                     HeldStatus(servers: $0.counts.servers, users: $0.counts.users, shards: $0.counts.shards, reason: $0.reason)
                 },
                 shards: shardsStatus(bot, wallNow: wallNow),
+                source: {
+                    if case .discord = bot.settings.source {
+                        return SourceStatus(kind: "discord", lastFetchAt: bot.fetch.lastFetchAt, lastError: bot.fetch.lastError)
+                    }
+                    return SourceStatus(kind: "push", lastFetchAt: nil, lastError: nil)
+                }(),
                 targets: bot.targets.map { target in
                     let window = target.record.rateLimit
                     return TargetStatus(

@@ -238,16 +238,18 @@ extension PostingEngine: Service {
         var iterator = wakes.makeAsyncIterator()
         while !Task.isCancelled {
             switch await repostWait(bot: bot, generation: generation) {
-            case .stop:
+            case .stop, .send:
                 return
             case .idle:
                 guard await iterator.next() != nil else { return }
             case .wait(let wait) where wait > .zero:
                 do { try await clock.sleep(for: wait) } catch { return }
             case .wait:
-                await repostIfDue(bot: bot, generation: generation)
-            case .send:
-                return
+                // Due: either a post round starts, or Discord is asked for the counts first.
+                if case .send(let request, _, let timeout) = await repostIfDue(bot: bot, generation: generation) {
+                    let result = await transport.send(request, timeout: timeout)
+                    await completeFetch(bot: bot, generation: generation, result: result)
+                }
             }
         }
     }
@@ -261,11 +263,90 @@ extension PostingEngine: Service {
         return .wait(max(.zero, clock.now.duration(to: next)))
     }
 
-    func repostIfDue(bot: String, generation: Int) {
+    /// Starts the due post round, or returns the Discord request to make first (`source = "discord"`).
+    func repostIfDue(bot: String, generation: Int) -> WorkerStep {
         guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }),
               let next = bots[b].nextRepost, clock.now >= next
-        else { return }
+        else { return .idle }
+        if case .discord(let token, let baseURL) = bots[b].settings.source {
+            if let notBefore = bots[b].fetch.notBefore, clock.now < notBefore {
+                bots[b].nextRepost = notBefore
+                return .idle
+            }
+            let request = DiscordFetchState<C.Instant>.request(baseURL: baseURL, token: token, userAgent: requestBuilder.userAgent)
+            return .send(request, version: 0, timeout: retryPolicy.settings.timeout)
+        }
         logger.debug("repost due", metadata: ["bot.name": "\(bot)"])
         triggerPostRound(botIndex: b)
+        return .idle
+    }
+
+    /// Takes Discord's answer: new counts go through the drop guard and are posted; a failure is
+    /// retried under Discord's rate limit or, at last, the cached counts are posted again.
+    func completeFetch(bot: String, generation: Int, result: Result<TransportResponse, PostFailure>) {
+        guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }) else { return }
+        let now = clock.now
+        let wallNow = wallClock()
+        bots[b].fetch.lastFetchAt = wallNow
+        var reading = RateLimitReading()
+        var failure: PostFailure?
+        var servers: Int?
+        switch result {
+        case .success(let response):
+            reading = RateLimitParser.parse(
+                status: response.status, headers: response.headers, body: response.body, localNow: wallNow, logger: logger)
+            if (200..<300).contains(response.status) {
+                switch DiscordFetchState<C.Instant>.servers(in: response.body) {
+                case .success(let count): servers = count
+                case .failure(let error): bots[b].fetch.lastError = error.message
+                }
+            } else {
+                failure = .status(response.status)
+                bots[b].fetch.lastError = "Discord answered HTTP \(response.status)"
+                    + (response.status == 401 ? " (check discord_token)" : "")
+            }
+        case .failure(let postFailure):
+            failure = postFailure
+            bots[b].fetch.lastError = postFailure == .timeout ? "Discord did not answer in time" : redactor.redact("cannot reach Discord: \(postFailure)")
+        }
+        let metadata: Logger.Metadata = ["bot.name": "\(bot)"]
+        if let servers {
+            bots[b].fetch.failedAttempts = 0
+            bots[b].fetch.lastError = nil
+            bots[b].fetch.notBefore = reading.requiredWait.map { now.advanced(by: $0) }
+            var updated = bots[b].persisted
+            let outcome = (try? CountsIntake.apply(
+                CountsUpdate(servers: servers), to: &updated, dropGuard: bots[b].settings.dropGuard, now: wallNow))
+            bots[b].persisted = updated
+            if case .held(let held)? = outcome {
+                logger.warning("counts from Discord held back", metadata: metadata.merging(["reason": "\(held.reason)"]) { $1 })
+            } else {
+                logger.info("counts fetched from Discord", metadata: metadata.merging(["servers": "\(servers)"]) { $1 })
+            }
+            scheduleSave(bot: bot)
+        } else {
+            bots[b].fetch.failedAttempts += 1
+            let wait = reading.requiredWait
+            let retryable = failure.map(RetryPolicy.isRetryable) ?? false
+            if retryable, bots[b].fetch.failedAttempts < retryPolicy.settings.maxAttempts,
+               (wait ?? .zero) <= retryPolicy.settings.maxDelay
+            {
+                let delay = retryPolicy.delay(afterFailedAttempts: bots[b].fetch.failedAttempts, floor: wait, unitRandom: random())
+                bots[b].fetch.notBefore = now.advanced(by: delay)
+                bots[b].nextRepost = now.advanced(by: delay)
+                logger.debug("Discord fetch failed; retrying", metadata: metadata.merging(["error": "\(bots[b].fetch.lastError ?? "")"]) { $1 })
+                return
+            }
+            bots[b].fetch.failedAttempts = 0
+            bots[b].fetch.notBefore = wait.map { now.advanced(by: $0) }
+            logger.error(
+                "could not fetch counts from Discord; keeping the last counts",
+                metadata: metadata.merging(["error": "\(bots[b].fetch.lastError ?? "")"]) { $1 })
+        }
+        if bots[b].persisted.counts != nil {
+            triggerPostRound(botIndex: b)
+        } else {
+            bots[b].nextRepost = now.advanced(by: bots[b].settings.repostInterval)
+        }
     }
 }

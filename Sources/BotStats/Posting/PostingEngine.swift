@@ -31,6 +31,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var repostWake: AsyncStream<Void>.Continuation
         var repostWakes: AsyncStream<Void>
         var generation: Int
+        /// `source = "discord"`: the last fetch and what went wrong with it.
+        var fetch = DiscordFetchState<C.Instant>()
     }
 
     /// A worker the run loop must start: at start-up for everything, after a reload for what is new.
@@ -137,7 +139,9 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                 notBefore: { instant(for: $0) }, generation: generation)
         }
         var nextRepost: C.Instant?
-        if saved.counts != nil {
+        if case .discord = settings.source, saved.counts == nil {
+            nextRepost = now  // fetch at once: there is nothing to post until Discord answers
+        } else if saved.counts != nil {
             let due = saved.lastPostedAt.map { $0.addingTimeInterval(settings.repostInterval.seconds) } ?? wallNow
             nextRepost = instant(for: due) ?? now
         }
