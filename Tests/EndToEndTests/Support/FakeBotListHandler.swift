@@ -64,6 +64,27 @@ final class FakeBotListHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard context.channel.isActive else {
             return
         }
+        switch response.fault {
+        case .none:
+            break
+        case .resetConnection:
+            context.close(promise: nil)
+            return
+        case .hugeBody(let bytes):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-length", value: "\(bytes)")
+            headers.add(name: "content-type", value: "application/json")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))), promise: nil)
+            let chunk = context.channel.allocator.buffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+            var sent = 0
+            while sent < bytes, context.channel.isActive {
+                let size = min(chunk.readableBytes, bytes - sent)
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk.getSlice(at: 0, length: size)!))), promise: nil)
+                sent += size
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
         var buffer = context.channel.allocator.buffer(capacity: response.body.utf8.count)
         buffer.writeString(response.body)
 

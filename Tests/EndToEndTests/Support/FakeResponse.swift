@@ -12,9 +12,21 @@ struct FakeResponse: Sendable {
     var body: String
     /// How long to wait before answering; other connections are served meanwhile.
     var delay: Duration
+    /// Something other than a plain answer, for fault tests.
+    var fault: Fault = .none
+
+    /// A misbehaving list.
+    enum Fault: Sendable, Equatable {
+        case none
+        /// Close the connection instead of answering.
+        case resetConnection
+        /// Answer 200 with a body of this many bytes, streamed in 64 KiB chunks.
+        case hugeBody(bytes: Int)
+    }
 
     /// Creates a response; the defaults are a plain `200 {}`.
-    init(status: Int = 200, headers: [(String, String)] = [], body: String = "{}", delay: Duration = .zero) {
+    init(status: Int = 200, headers: [(String, String)] = [], body: String = "{}", delay: Duration = .zero, fault: Fault = .none) {
+        self.fault = fault
         self.status = status
         self.headers = headers
         self.body = body

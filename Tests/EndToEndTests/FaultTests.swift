@@ -1,0 +1,241 @@
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The fault suite: whatever happens, nothing acknowledged is lost, nothing is hammered, nothing
+/// crashes, and no token leaks.
+@Suite(.serialized) struct FaultTests {
+    static let dblPath = "/dbl/bots/123456789012345678/stats"
+
+    static func config(_ list: FakeBotList?, targets: [String] = ["dbl"], timeout: String = "2s") -> (URL) throws -> String {
+        { dir in
+            var text = DaemonHarness.daemonSection(dir) + """
+                [bot]
+                id = "123456789012345678"
+
+                [retry]
+                max_attempts = 2
+                base_delay = "100ms"
+                max_delay = "1m"
+                timeout = "\(timeout)"
+
+                """
+            guard let list else { return text }
+            for name in targets {
+                let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
+                text += """
+
+                    [targets.\(name)]
+                    provider = "discordbotlist"
+                    token_file = "\(token)"
+                    base_url = "\(list.baseURL)/\(name)"
+
+                    """
+            }
+            return text
+        }
+    }
+
+    static func assertNoTokens(_ texts: String...) {
+        for text in texts { #expect(!text.contains("SECRET"), "a token leaked: \(text.prefix(500))") }
+    }
+
+    static func savedServers(_ dir: URL) -> Int? {
+        let file = dir.appendingPathComponent("state/bots/main.json")
+        guard let data = FileManager.default.contents(atPath: file.path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let bot = object["bot"] as? [String: Any], let counts = bot["counts"] as? [String: Any]
+        else { return nil }
+        return counts["servers"] as? Int
+    }
+
+    @Test func killNineDuringAStreamOfSetsNeverLosesAnAcknowledgedCount() async throws {
+        let first = try await DaemonHarness.start(configTOML: Self.config(nil))
+        let dir = first.directory
+        defer { first.cleanup() }
+        _ = try await first.kill9()
+        var next = 1000
+        var checkedRounds = 0
+        for round in 0..<50 {
+            let daemon = try await DaemonHarness.start(in: dir)
+            let progress = Mutex((acked: 0, sent: 0))
+            let socket = daemon.controlSocket
+            let start = next
+            let writer = Task.detached {
+                guard let client = try? RawControlClient.connect(path: socket) else { return }
+                defer { client.close() }
+                var servers = start
+                while !Task.isCancelled {
+                    progress.withLock { $0.sent = servers }
+                    guard (try? client.send(#"{"v":1,"cmd":"set","servers":\#(servers)}"#)) != nil,
+                          let reply = try? client.readLine(timeout: .seconds(5)), reply.contains(#""ok":true"#)
+                    else { return }
+                    progress.withLock { $0.acked = servers }
+                    servers += 1
+                }
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...150)))
+            _ = try await daemon.kill9()
+            writer.cancel()
+            _ = await writer.value
+            let (acked, sent) = progress.withLock { ($0.acked, $0.sent) }
+            let saved = Self.savedServers(dir)
+            if acked > 0 {
+                checkedRounds += 1
+                let value = try #require(saved, "round \(round): state file missing or unparseable")
+                #expect(value >= acked && value <= sent, "round \(round): saved \(value), acked \(acked), sent \(sent)")
+            }
+            next = max(sent, next) + 1
+        }
+        // Most rounds must have had sets acknowledged before the kill, or the test proves nothing.
+        #expect(checkedRounds >= 40, "only \(checkedRounds) rounds acknowledged a set before the kill")
+    }
+
+    @Test(arguments: [
+        ("truncated", Data(#"{"format":1,"bot":{"id":"123456789012345678","counts":{"servers":"#.utf8)),
+        ("empty", Data()),
+        ("binary garbage", Data((0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37) })),
+        ("wrong version", Data(#"{"format":99,"bot":{"id":"123456789012345678","counts_version":1,"targets":{}}}"#.utf8)),
+    ])
+    func aBrokenStateFileIsMovedAsideAndTheDaemonWorks(kind: String, content: Data) async throws {
+        try await FakeBotList.withServer { list in
+            let dir = try TemporaryDirectory.make(prefix: "bsd-state-")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let bots = dir.appendingPathComponent("state/bots")
+            try FileManager.default.createDirectory(at: bots, withIntermediateDirectories: true)
+            try content.write(to: bots.appendingPathComponent("main.json"))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            #expect(daemon.log().contains("<4>state file"), "\(kind): \(daemon.log())")
+            let aside = try FileManager.default.contentsOfDirectory(atPath: bots.path).filter { $0.hasPrefix("main.json.corrupt-") }
+            #expect(aside.count == 1, "\(kind)")
+            #expect(FileManager.default.contents(atPath: bots.appendingPathComponent(aside[0]).path) == content)
+            let set = try await daemon.ctl(["set", "--servers", "77"])
+            #expect(set.exitCode == 0, "\(set)")
+            _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
+            #expect(Self.savedServers(dir) == 77)
+            _ = try await daemon.stop()
+        }
+    }
+
+    @Test func aFullStateDirectoryFailsSetClearlyAndKeepsPostingTheCountsItHas() async throws {
+        try await FakeBotList.withServer { list in
+            let dir = try TemporaryDirectory.make(prefix: "bsd-full-")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let state = dir.appendingPathComponent("state")
+            try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+            let mounted = try await ProcessRunner.run(command: "mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", state.path])
+            let filler = state.appendingPathComponent("filler")
+            defer { _ = try? FileManager.default.removeItem(at: filler) }
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            defer { Task { _ = try? await ProcessRunner.run(command: "umount", ["-l", state.path]) } }
+            _ = try await daemon.ctl(["set", "--servers", "100"])
+            _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
+            try await Task.sleep(for: .milliseconds(400))
+            if mounted.exitCode == 0 {
+                // Fill the tmpfs to the last byte.
+                let fd = open(filler.path, O_WRONLY | O_CREAT, 0o600)
+                let block = [UInt8](repeating: 0, count: 4096)
+                while write(fd, block, block.count) > 0 {}
+                close(fd)
+            } else {
+                // No tmpfs here: make the write itself impossible instead.
+                try FileManager.default.createDirectory(
+                    at: state.appendingPathComponent("bots/main.json.tmp"), withIntermediateDirectories: true)
+            }
+            let refused = try await daemon.ctl(["set", "--servers", "200"])
+            #expect(refused.exitCode == 1)
+            #expect(refused.stderr.contains("state_write_failed"))
+            #expect(refused.stderr.contains(mounted.exitCode == 0 ? "No space left on device" : "Is a directory"), "\(refused)")
+            #expect(daemon.isRunning)
+            let post = try await daemon.ctl(["post"])
+            #expect(post.exitCode == 0)
+            let posts = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(10))
+            #expect(posts[1].body == #"{"guilds":100}"#)
+            let status = try await daemon.ctl(["status", "--json"])
+            #expect(status.stdout.contains(#""servers" : 100"#))
+            _ = try await daemon.kill9()
+        }
+    }
+
+    @Test func misbehavingListsCostBoundedTimeAndMemory() async throws {
+        try await FakeBotList.withServer { list in
+            let names = ["reset", "silent", "huge", "garbage", "redirect"]
+            list.script(path: "/reset/bots/123456789012345678/stats", [], then: FakeResponse(fault: .resetConnection))
+            list.script(path: "/silent/bots/123456789012345678/stats", [], then: FakeResponse(delay: .seconds(60)))
+            list.script(path: "/huge/bots/123456789012345678/stats", [], then: FakeResponse(fault: .hugeBody(bytes: 100 * 1024 * 1024)))
+            list.script(path: "/garbage/bots/123456789012345678/stats", [], then: FakeResponse(status: 200, body: "\u{0}\u{7F}not json tok-SECRET-garbage"))
+            list.script(
+                path: "/redirect/bots/123456789012345678/stats", [],
+                then: FakeResponse(status: 302, headers: [("Location", "http://127.0.0.1:9/elsewhere")], body: ""))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: names))
+            defer { daemon.cleanup() }
+            let started = ContinuousClock.now
+            _ = try await daemon.ctl(["set", "--servers", "10"])
+            var targets: [String: [String: Any]] = [:]
+            while started.duration(to: .now) < .seconds(20) {
+                let status = try await daemon.ctl(["status", "--json"])
+                let object = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+                let list = ((object["bots"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
+                targets = Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as? String ?? "", $0) })
+                let settled = names.allSatisfy { name in
+                    let state = targets[name]?["state"] as? String
+                    return state == "ok" || state == "rejected" || (targets[name]?["consecutive_failures"] as? Int ?? 0) >= 1
+                }
+                if settled { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(started.duration(to: .now) < .seconds(20))
+            #expect((targets["reset"]?["last_error"] as? String)?.contains("connection failed") == true, "\(targets["reset"] ?? [:])")
+            #expect((targets["silent"]?["last_error"] as? String)?.contains("no answer within 2s") == true, "\(targets["silent"] ?? [:])")
+            #expect(targets["huge"]?["state"] as? String == "ok")
+            #expect(targets["garbage"]?["state"] as? String == "ok")
+            #expect(targets["redirect"]?["state"] as? String == "rejected")
+            #expect((targets["redirect"]?["last_error"] as? String)?.contains("redirects are not followed") == true)
+            let rss = ShardsAndBotsTests.residentKiB(pid: daemon.pid)
+            #expect(rss < 200 * 1024, "resident memory \(rss) KiB after a 100 MiB answer")
+            #expect(daemon.isRunning)
+            let metrics = try await daemon.ctl(["metrics"])
+            Self.assertNoTokens(daemon.log(), metrics.stdout, try await daemon.ctl(["status", "--json"]).stdout)
+        }
+    }
+
+    @Test func clockJumpsStayWithinTheDeferralRules() async throws {
+        try await FakeBotList.withServer { list in
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            let farFuture = formatter.string(from: Date().addingTimeInterval(10 * 365 * 86400))
+            let past = formatter.string(from: Date().addingTimeInterval(-86400))
+            // The list's clock is three hours behind ours; its reset is 2 s after its own "now".
+            let listNow = Date().addingTimeInterval(-3 * 3600)
+            let skewed = [
+                ("Date", formatter.string(from: listNow)), ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset", "\(Int(listNow.timeIntervalSince1970) + 2)"),
+            ]
+            list.script(path: "/future/bots/123456789012345678/stats", [FakeResponse(status: 429, headers: [("Retry-After", farFuture)])])
+            list.script(path: "/past/bots/123456789012345678/stats", [FakeResponse(status: 429, headers: [("Retry-After", past)])])
+            list.script(path: "/skewed/bots/123456789012345678/stats", [FakeResponse(status: 429, headers: skewed)])
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["future", "past", "skewed"]))
+            defer { daemon.cleanup() }
+            _ = try await daemon.ctl(["set", "--servers", "10"])
+            let past2 = try await list.waitForRequests(path: "/past/bots/123456789012345678/stats", count: 2, timeout: .seconds(10))
+            #expect(past2[0].receivedAt.duration(to: past2[1].receivedAt) < .seconds(2))
+            let skewed2 = try await list.waitForRequests(path: "/skewed/bots/123456789012345678/stats", count: 2, timeout: .seconds(10))
+            let gap = skewed2[0].receivedAt.duration(to: skewed2[1].receivedAt)
+            #expect(gap >= .milliseconds(1500) && gap < .seconds(8), "waited \(gap) for a reset 2 s away on the list's clock")
+            let status = try await daemon.ctl(["status", "--json"])
+            let object = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let targets = try #require((object["bots"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]])
+            let future = try #require(targets.first { $0["name"] as? String == "future" })
+            #expect(future["state"] as? String == "rate_limited")
+            let next = try #require((future["next_attempt_at"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) })
+            #expect(next.timeIntervalSinceNow <= 6 * 3600 + 5 && next.timeIntervalSinceNow > 6 * 3600 - 60, "deferred to \(next)")
+            #expect(list.requests(path: "/future/bots/123456789012345678/stats").count == 1)
+        }
+    }
+}
