@@ -16,7 +16,7 @@ CONFIG     ?= debug
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release run test install clean
+.PHONY: all deps build release run test bench install clean
 
 all: build
 
@@ -60,6 +60,11 @@ run: build
 
 # Installs what `make release` built. Unit files name /usr/bin: with another PREFIX they are
 # rewritten to the real paths.
+# Figures for the README: release build, everything on 127.0.0.1 (see bench/bench.py).
+bench: deps
+	$(SWIFT) build -c release
+	python3 bench/bench.py .build/release
+
 install:
 	@test -x .build/$(CONFIG)/botstatsd || { echo "nothing built: run 'make release' first"; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)

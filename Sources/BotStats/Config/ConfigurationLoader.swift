@@ -163,7 +163,10 @@ public struct ConfigurationLoader: Sendable {
         if let attempts = reader.int("max_attempts", range: 1...100) { settings.maxAttempts = attempts }
         if let base = reader.duration("base_delay") { settings.baseDelay = base }
         if let max = reader.duration("max_delay") { settings.maxDelay = max }
-        if let timeout = reader.duration("timeout", minimum: .milliseconds(100)) { settings.timeout = timeout }
+        if let timeout = reader.duration("timeout", minimum: .milliseconds(100)) {
+            if timeout > .seconds(3600) { reader.error("timeout", "must be at most 1h") } else { settings.timeout = timeout }
+        }
+        if settings.maxDelay > .seconds(6 * 3600) { reader.error("max_delay", "must be at most 6h (the cap on any wait a list asks for)") }
         if settings.baseDelay > settings.maxDelay {
             reader.error("base_delay", "must not be longer than max_delay (\(DurationText.format(settings.maxDelay)))")
         }
@@ -184,11 +187,13 @@ public struct ConfigurationLoader: Sendable {
         let tokens = TokenReader(environment: environment, configDirectory: directory, configMode: fileMode(top.file))
         let id = bot.string("id", required: true)
         if let id, !(id.count >= 15 && id.count <= 21 && id.allSatisfy { $0.isASCII && $0.isNumber }) {
-            bot.error("id", "'\(id.prefix(40))' is not a Discord application id (15 to 21 digits, as a string)")
+            // The value is not echoed: a token pasted into the wrong key must not reach a log.
+            bot.error("id", "is not a Discord application id (15 to 21 digits, as a string)")
         }
         let name = bot.string("name") ?? defaultName
         if !Self.isValidName(name) { bot.error("name", "'\(name.prefix(64))' may only hold letters, digits, '_', '.' and '-', and may not start with '.'") }
         let interval = bot.duration("repost_interval", minimum: .seconds(1)) ?? .seconds(3600)
+        if interval > .seconds(30 * 86400) { bot.error("repost_interval", "must be at most 30d") }
         let shardTimeout = bot.duration("shard_timeout", minimum: .seconds(1))
         var dropGuard = 0.5
         if let value = bot.table["drop_guard"] {
@@ -258,6 +263,13 @@ public struct ConfigurationLoader: Sendable {
             let headers = (reader.stringTable("headers") ?? []).map { HeaderTemplate(name: $0.0, value: $0.1) }
             for header in headers {
                 checkPlaceholders(header.value, key: "headers.\(header.name)", allowToken: true, reader: reader)
+                if header.name.isEmpty || !header.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) {
+                    reader.error("headers", "a header name may only hold letters, digits, '-' and '_'")
+                }
+                // Scalars, not Characters: "\r\n" is a single Character.
+                if header.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                    reader.error("headers.\(header.name)", "a header value must not contain line breaks")
+                }
             }
             let body = reader.string("body")
             if let body { checkPlaceholders(body, key: "body", allowToken: false, reader: reader) }
@@ -268,7 +280,8 @@ public struct ConfigurationLoader: Sendable {
             if let base = baseURL, !Self.isHTTPURL(base) { reader.error("base_url", "'\(base)' is not an http:// or https:// URL") }
             shape = .builtin(spec)
         } else {
-            reader.error("provider", "unknown provider '\(providerName.prefix(64))' (one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
+            // The value is not echoed: a token pasted into the wrong key must not reach a log.
+            reader.error("provider", "unknown provider (expected one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
             return nil
         }
         guard let token else { return nil }

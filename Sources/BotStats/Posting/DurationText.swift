@@ -2,12 +2,9 @@ import Foundation
 
 /// Short human durations for logs and status lines: `42m`, `1h5m`, `500ms`.
 public enum DurationText {
-    /// `duration` written with the largest units first (`1h30m`, `90ms`); zero or less is `0s`.
+    /// `duration` exactly, as a configuration file would write it (`1h30m`, `90ms`); zero or less is `0s`.
     public static func format(_ duration: Duration) -> String {
-        let (seconds, atto) = duration.components
-        if seconds <= 0 && atto <= 0 { return "0s" }
-        if seconds == 0 { return "\(max(1, atto / 1_000_000_000_000_000))ms" }
-        return format(roundedToSeconds: duration)
+        DurationParser.format(max(duration, .zero))
     }
 
     /// `duration` rounded up to whole seconds and written as `2d3h`, `1h5m`, `42m`, `7s`.

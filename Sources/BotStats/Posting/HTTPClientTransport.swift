@@ -21,6 +21,9 @@ public struct HTTPClientTransport: StatsTransport {
         configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
             + connectTimeout.components.attoseconds / 1_000_000_000)
         configuration.decompression = .disabled
+        // Posts to every list go out at once; several lists can share a host (a proxy, a test
+        // server), and 8 connections per host, the default, would queue them behind each other.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return configuration
     }
 

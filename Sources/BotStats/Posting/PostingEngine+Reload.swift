@@ -17,6 +17,8 @@ extension PostingEngine {
             logger.warning("changes in [daemon] take effect at the next restart")
         }
         var next: [BotRuntime] = []
+        let previousNames = Set(bots.map(\.settings.name))
+        var changed: Set<String> = []
         for settings in new.bots {
             guard let b = bots.firstIndex(where: { $0.settings.name == settings.name }) else {
                 nextGeneration += 1
@@ -67,6 +69,7 @@ extension PostingEngine {
                 retire(old, outcome: "target was removed by a reload")
                 logger.notice("target removed", metadata: ["bot.name": "\(settings.name)", "target.name": "\(old.settings.name)"])
             }
+            if bot.settings != settings { changed.insert(settings.name) }
             bot.settings = settings
             bot.targets = targets
             next.append(bot)
@@ -82,7 +85,9 @@ extension PostingEngine {
         redactor = Redactor(secrets: new.allSecrets)
         configLoadedAt = wallNow
         lastReloadError = nil
-        flush(all: true)
+        // Kept bots are saved as they change; only bots a reload touched are written now.
+        dirtyBots.formUnion(new.bots.map(\.name).filter { name in !previousNames.contains(name) || changed.contains(name) })
+        flush()
     }
 
     private func retire(_ target: TargetRuntime, outcome: String) {

@@ -56,7 +56,8 @@ extension PostingEngine: Service {
                 bots[b].targets[t].sending = nil
             }
         }
-        flush(all: true)
+        // Every other bot is already on disk: each change was saved when it happened.
+        flush()
         logger.notice("state saved; stopped")
     }
 

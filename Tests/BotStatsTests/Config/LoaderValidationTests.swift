@@ -72,12 +72,14 @@ import Testing
     @Test(arguments: [
         ("[bot]\nid = \"123456789012345678\"\ncolour = \"red\"\n", "bot.colour: unknown key", 3),
         ("[bot]\nid = 123\n", "bot.id: expected a string, got integer", 2),
-        ("[bot]\nid = \"abc\"\n", "bot.id: 'abc' is not a Discord application id", 2),
+        ("[bot]\nid = \"abc\"\n", "bot.id: is not a Discord application id", 2),
+        ("[retry]\ntimeout = \"2000h\"\n[bot]\nid = \"123456789012345678\"\n", "retry.timeout: must be at most 1h", 2),
+        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nheaders = { Authorization = \"Bot {token}\\r\\nX-Evil: 1\" }\n", "targets.x.headers.Authorization: a header value must not contain line breaks", nil),
         ("[bot]\nid = \"123456789012345678\"\nrepost_interval = \"soon\"\n", "bot.repost_interval: 'soon' is not a duration", 3),
         ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"missing\"\n", "targets.topgg.token_file:", 4),
         ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\n", "targets.topgg.token_file: missing", 3),
         ("[bot]\nid = \"123456789012345678\"\n[targets.mine]\ntoken_file = \"token\"\n", "targets.mine.provider: missing", 3),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"nolist\"\ntoken_file = \"token\"\n", "targets.x.provider: unknown provider 'nolist'", 4),
+        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"nolist\"\ntoken_file = \"token\"\n", "targets.x.provider: unknown provider (expected one of", 4),
         ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/{token}\"\n", "targets.x.url: {token} is only allowed in headers", 6),
         ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/{guilds}\"\n", "targets.x.url: unknown placeholder {guilds}", 6),
         ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\ntoken = \"x\"\n", "only one of token_file, token_credential and token", nil),
@@ -111,6 +113,14 @@ import Testing
             token_file = "missing"
             """)
         #expect(description.split(separator: "\n").count == 3, "\(description)")
+    }
+
+    @Test func aTokenPastedIntoTheWrongKeyIsNotEchoed() throws {
+        let description = try errors(
+            "[bot]\nid = \"tok-SECRET-pasted\"\n[targets.x]\nprovider = \"tok-SECRET-pasted2\"\ntoken_file = \"token\"\n")
+        #expect(description.contains("bot.id"))
+        #expect(description.contains("targets.x.provider"))
+        #expect(!description.contains("SECRET"), "\(description)")
     }
 
     @Test func tokensNeverAppearInErrorsOrWarnings() throws {

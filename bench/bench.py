@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""botstatsd benchmark: prints one table of figures (see README "Performance").
+
+Usage: python3 bench/bench.py BIN_DIR
+Everything runs on 127.0.0.1: a local HTTP server plays the bot lists; nothing is sent anywhere.
+"""
+import json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release")
+DAEMON = os.path.join(BIN, "botstatsd")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Lists:
+    """A threaded HTTP server that answers every POST/PATCH/PUT with 200 after `delay` seconds."""
+
+    def __init__(self, delay=0.0):
+        self.arrivals, self.answers, self.lock = [], [], threading.Lock()
+        lists = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self):
+                with lists.lock:
+                    lists.arrivals.append(time.monotonic())
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                if lists.delay:
+                    time.sleep(lists.delay)
+                body = b"{}"
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with lists.lock:
+                    lists.answers.append(time.monotonic())
+
+            do_POST = do_PATCH = do_PUT = do_GET = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self.delay = delay
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.answers) >= count:
+                    return True
+            time.sleep(0.005)
+        return False
+
+    def close(self):
+        self.server.shutdown()
+
+
+def config(dir, lists, bots=1, targets=3, repost="1h"):
+    tokens = os.path.join(dir, "token")
+    with open(tokens, "w") as f:
+        f.write("bench-token")
+    os.chmod(tokens, 0o600)
+    main = ('[daemon]\ncontrol_socket = "%s/c.sock"\nstate_directory = "%s/state"\nlog_level = "warning"\n'
+            % (dir, dir))
+
+    def bot(i):
+        text = '[bot]\nid = "%d"\nrepost_interval = "%s"\n' % (100000000000000000 + i, repost)
+        for t in range(targets):
+            text += ('\n[targets.l%d]\nprovider = "discordbotlist"\ntoken_file = "%s"\nbase_url = "%s/l%d"\n'
+                     % (t, tokens, lists.base, t))
+        return text
+
+    if bots == 1:
+        main += bot(0)
+    else:
+        os.makedirs(os.path.join(dir, "bots.d"), exist_ok=True)
+        for i in range(bots):
+            with open(os.path.join(dir, "bots.d", "bot%04d.toml" % i), "w") as f:
+                f.write(bot(i))
+    with open(os.path.join(dir, "botstatsd.toml"), "w") as f:
+        f.write(main)
+    os.chmod(os.path.join(dir, "botstatsd.toml"), 0o600)
+
+
+def start(dir, watchdog=False):
+    """Starts the daemon with a NOTIFY_SOCKET; returns (process, seconds from exec to READY=1)."""
+    notify_path = os.path.join(dir, "n.sock")
+    if os.path.exists(notify_path):
+        os.unlink(notify_path)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(30)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFY_", "WATCHDOG_", "LISTEN_"))}
+    env["NOTIFY_SOCKET"] = notify_path
+    if watchdog:
+        env["WATCHDOG_USEC"] = "2000000"
+    begin = time.monotonic()
+    process = subprocess.Popen([DAEMON, "--config", os.path.join(dir, "botstatsd.toml")], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        message = notify.recv(4096).decode()
+        if "READY=1" in message.split("\n"):
+            ready = time.monotonic() - begin
+            break
+    notify.close()
+    return process, ready
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def request(path, line, sock=None):
+    own = sock is None
+    if own:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+    sock.sendall((line + "\n").encode())
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    if own:
+        sock.close()
+    return data.decode()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def context_switches(pid):
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
+def threads(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def python_poster_rss():
+    """Idle RSS of dbots 4.0.0's Poster.start_loop with 3 lists, in a throwaway venv.
+
+    Its requests go to a proxy on a closed local port, so nothing leaves this machine."""
+    venv = os.path.join(ROOT, ".build", "bench-venv")
+    if not os.path.exists(os.path.join(venv, "bin", "python")):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "dbots==4.0.0"], check=True)
+    script = r'''
+import asyncio, dbots, os, sys
+async def servers(): return 1520
+async def users(): return 88000
+async def voice(): return 0
+async def main():
+    # Coroutine functions: dbots 4.0.0 wraps plain ones with asyncio.coroutine, gone in 3.11.
+    poster = dbots.Poster("123456789012345678", servers, users, voice,
+                          api_keys={"top.gg": "x", "discordbotlist.com": "y", "discord.bots.gg": "z"},
+                          proxy="http://127.0.0.1:9")
+    poster.start_loop(3600)
+    await asyncio.sleep(3)
+    print("ready", flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+'''
+    process = subprocess.Popen([os.path.join(venv, "bin", "python"), "-c", script], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    process.stdout.readline()
+    time.sleep(2)
+    rss = rss_kib(process.pid)
+    process.kill()
+    process.wait()
+    return rss
+
+
+def main():
+    rows = []
+    work = tempfile.mkdtemp(prefix="bsd-bench-", dir="/tmp")
+    try:
+        # Start-up and idle cost: one bot, three lists.
+        lists = Lists()
+        config(work, lists)
+        readies = []
+        for _ in range(10):
+            process, ready = start(work)
+            readies.append(ready)
+            stop(process)
+        rows.append(("exec -> READY=1 (median of 10)", "%.1f ms" % (statistics.median(readies) * 1000), "<= 50 ms"))
+
+        process, _ = start(work)
+        sock_path = os.path.join(work, "c.sock")
+        request(sock_path, '{"v":1,"cmd":"set","servers":1520,"users":88000}')
+        lists.wait(3, 10)
+        time.sleep(3)
+        idle_rss = rss_kib(process.pid)
+        before = context_switches(process.pid)
+        time.sleep(10)
+        wakeups = (context_switches(process.pid) - before) / 10.0
+        python_rss = python_poster_rss()
+        rows.append(("idle RSS, 1 bot x 3 lists", "%.1f MiB" % (idle_rss / 1024), ""))
+        rows.append(("idle RSS, dbots 4.0.0 Poster.start_loop", "%.1f MiB" % (python_rss / 1024), ""))
+        rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_rss / python_rss), "<= 0.45x"))
+        rows.append(("wakeups/s idle (ctx switches, all %d threads)" % threads(process.pid), "%.1f" % wakeups, "<= 1"))
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(sock_path)
+        count, begin = 0, time.monotonic()
+        while time.monotonic() - begin < 3:
+            request(sock_path, '{"v":1,"cmd":"status"}', sock)
+            count += 1
+        rows.append(("status round trips/s, one connection", "%d" % (count / (time.monotonic() - begin)), ">= 20000"))
+        sock.close()
+        stop(process)
+        lists.close()
+
+        # Fan-out: one set to 50 lists that each answer after 100 ms.
+        shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+        slow = Lists(delay=0.1)
+        config(work, slow, targets=50)
+        process, _ = start(work)
+        begin = time.monotonic()
+        request(sock_path, '{"v":1,"cmd":"set","servers":1520}')
+        slow.wait(50, 30)
+        fanout = max(slow.answers) - begin
+        rows.append(("fan-out: set -> 50th answer (lists answer in 100 ms)", "%.0f ms" % (fanout * 1000), "<= 150 ms"))
+        stop(process)
+        slow.close()
+
+        # 1,000 bots x 5 lists.
+        shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+        many = Lists()
+        config(work, many, bots=1000, targets=5)
+        process, ready = start(work)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(sock_path)
+        begin = time.monotonic()
+        for i in range(1000):
+            request(sock_path, '{"v":1,"cmd":"set","bot":"bot%04d","servers":%d}' % (i, i + 1), sock)
+        sets = time.monotonic() - begin
+        many.wait(5000, 300)
+        sock.close()
+        stop(process)
+        rows.append(("1000 bots x 5 lists: exec -> READY", "%.0f ms" % (ready * 1000), ""))
+        rows.append(("  1000 durable sets, one connection", "%.1f s" % sets, ""))
+        # A restart after the repost interval makes every bot due at once: one full repost round.
+        config(work, many, bots=1000, targets=5, repost="1s")
+        time.sleep(1.5)
+        with many.lock:
+            many.answers.clear()
+        process, _ = start(work)
+        begin = time.monotonic()
+        many.wait(5000, 300)
+        round_time = max(many.answers) - begin if many.answers else float("nan")
+        time.sleep(0.5)
+        rows.append(("  one full repost round (5000 posts)", "%.1f s" % round_time, ""))
+        rows.append(("  RSS after the round", "%.0f MiB" % (rss_kib(process.pid) / 1024), ""))
+        stop(process)
+        many.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    width = max(len(r[0]) for r in rows)
+    print("%-*s  %12s  %s" % (width, "measure", "figure", "goal"))
+    for name, figure, goal in rows:
+        print("%-*s  %12s  %s" % (width, name, figure, goal))
+
+
+if __name__ == "__main__":
+    main()
