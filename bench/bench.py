@@ -44,6 +44,8 @@ class Lists:
                 pass
 
         self.delay = delay
+        # socketserver's default listen backlog is 5, which would throttle a burst of 50 connections.
+        ThreadingHTTPServer.request_queue_size = 256
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
@@ -143,14 +145,31 @@ def rss_kib(pid):
     return 0
 
 
+def private_dirty_kib(pid):
+    """Memory only this process holds (heap, stacks, written pages), not shared library code."""
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    return 0
+
+
 def context_switches(pid):
-    total = 0
+    """Context switches per thread id (voluntary + involuntary)."""
+    counts = {}
     for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-    return total
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                counts[task] = sum(int(line.split()[1]) for line in f
+                                   if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+        except FileNotFoundError:
+            pass  # the thread ended while we looked
+    return counts
+
+
+def switches_between(before, after):
+    """Switches in the window: deltas of surviving threads plus all of threads born in it."""
+    return sum(count - before.get(task, 0) for task, count in after.items())
 
 
 def threads(pid):
@@ -185,10 +204,10 @@ asyncio.run(main())
                                stderr=subprocess.DEVNULL, text=True)
     process.stdout.readline()
     time.sleep(2)
-    rss = rss_kib(process.pid)
+    rss, private = rss_kib(process.pid), private_dirty_kib(process.pid)
     process.kill()
     process.wait()
-    return rss
+    return rss, private
 
 
 def main():
@@ -210,14 +229,17 @@ def main():
         request(sock_path, '{"v":1,"cmd":"set","servers":1520,"users":88000}')
         lists.wait(3, 10)
         time.sleep(3)
-        idle_rss = rss_kib(process.pid)
+        idle_rss, idle_private = rss_kib(process.pid), private_dirty_kib(process.pid)
         before = context_switches(process.pid)
         time.sleep(10)
-        wakeups = (context_switches(process.pid) - before) / 10.0
-        python_rss = python_poster_rss()
+        wakeups = switches_between(before, context_switches(process.pid)) / 10.0
+        python_rss, python_private = python_poster_rss()
         rows.append(("idle RSS, 1 bot x 3 lists", "%.1f MiB" % (idle_rss / 1024), ""))
         rows.append(("idle RSS, dbots 4.0.0 Poster.start_loop", "%.1f MiB" % (python_rss / 1024), ""))
         rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_rss / python_rss), "<= 0.45x"))
+        rows.append(("idle private dirty memory, botstatsd", "%.1f MiB" % (idle_private / 1024), ""))
+        rows.append(("idle private dirty memory, dbots", "%.1f MiB" % (python_private / 1024), ""))
+        rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_private / python_private), ""))
         rows.append(("wakeups/s idle (ctx switches, all %d threads)" % threads(process.pid), "%.1f" % wakeups, "<= 1"))
 
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -100,9 +100,11 @@ public final class ControlServer: Service {
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
-                // One sweeper for all connections, rather than a timer per connection.
+                // One sweeper for all connections, rather than a timer per connection. It wakes a
+                // few times per idle timeout, not every second: an idle daemon should sleep.
+                let period = self.connections.idleTimeout / 4
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: period)
                     self.connections.closeIdle(now: .now)
                 }
             }
