@@ -12,8 +12,7 @@ public enum HealthCheck {
         public var line: String
     }
 
-    /// Judges `report` at `now`; `repostIntervals` maps bot names to their intervals in seconds
-    /// (from the status object's `repost_interval_seconds`).
+    /// Judges `report` at `now`, using each bot's `repost_interval_seconds` from the status object.
     public static func verdict(_ report: StatusReport, now: Date) -> Verdict {
         var critical: [String] = []
         var warning: [String] = []

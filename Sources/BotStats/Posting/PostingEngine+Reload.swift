@@ -66,7 +66,7 @@ extension PostingEngine {
                 }
             }
             for old in bot.targets where !settings.targets.contains(where: { $0.name == old.settings.name }) {
-                retire(old, outcome: "target was removed by a reload")
+                retire(old, bot: settings.name, outcome: "target was removed by a reload")
                 logger.notice("target removed", metadata: ["bot.name": "\(settings.name)", "target.name": "\(old.settings.name)"])
             }
             if bot.settings != settings { changed.insert(settings.name) }
@@ -75,7 +75,7 @@ extension PostingEngine {
             next.append(bot)
         }
         for old in bots where !new.bots.contains(where: { $0.name == old.settings.name }) {
-            for target in old.targets { retire(target, outcome: "bot was removed by a reload") }
+            for target in old.targets { retire(target, bot: old.settings.name, outcome: "bot was removed by a reload") }
             old.repostWake.finish()
             logger.notice("bot removed", metadata: ["bot.name": "\(old.settings.name)"])
         }
@@ -90,10 +90,10 @@ extension PostingEngine {
         flush()
     }
 
-    private func retire(_ target: TargetRuntime, outcome: String) {
+    private func retire(_ target: TargetRuntime, bot: String, outcome: String) {
         for waiter in target.waiters {
             waiter.resume(returning: PostResult(
-                bot: "", target: target.settings.name, outcome: "stopped", state: target.machine.state,
+                bot: bot, target: target.settings.name, outcome: "stopped", state: target.machine.state,
                 httpStatus: nil, error: outcome, nextAttemptAt: nil))
         }
         target.wake.finish()
