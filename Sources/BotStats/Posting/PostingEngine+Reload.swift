@@ -51,7 +51,6 @@ extension PostingEngine {
                     if [.unauthorized, .rejected].contains(target.machine.state), bot.persisted.counts != nil {
                         target.machine.trigger(version: bot.persisted.countsVersion)
                     }
-                    target.record.state = target.machine.state
                     target.wake.yield()
                     targets.append(target)
                 } else {

@@ -150,12 +150,6 @@ extension PostingEngine: Service {
         let resolution = target.machine.record(
             failure: failure, requiredWait: reading.requiredWait, now: now, unitRandom: random())
         target.record.lastAttemptAt = wallNow
-        target.record.state = target.machine.state
-        target.record.consecutiveFailures = target.machine.consecutiveFailures
-        target.record.postsTotal = target.machine.postsTotal
-        target.record.failuresTotal = target.machine.failuresTotal
-        target.record.retriesTotal = target.machine.retriesTotal
-        target.record.notBefore = target.machine.notBefore.map { wallNow.addingTimeInterval(now.duration(to: $0).seconds) }
         if let failure {
             target.record.failureClasses[failure.metricsClass, default: 0] += 1
         } else {
@@ -211,8 +205,8 @@ extension PostingEngine: Service {
         }
         let error = target.record.lastError ?? ""
         metadata["error"] = "\(error)"
-        if let notBefore = target.record.notBefore {
-            metadata["next_attempt_at"] = "\(RFC3339.format(notBefore))"
+        if let notBefore = target.machine.notBefore {
+            metadata["next_attempt_at"] = "\(RFC3339.format(date(of: notBefore)))"
         }
         let kind: String
         let message: String

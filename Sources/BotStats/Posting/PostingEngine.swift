@@ -322,11 +322,21 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     // MARK: - Persistence
 
     /// Bot `b` as its state file holds it: counts plus every target's record.
+    ///
+    /// The state, failure streak, counters and cooldown live in the state machine; they are
+    /// copied into the record here, when it is written, rather than after every attempt.
     func persistedBot(_ b: Int) -> PersistedBot {
         var persisted = bots[b].persisted
         persisted.targets = [:]
         for target in bots[b].targets {
-            persisted.targets[target.settings.name] = target.record
+            var record = target.record
+            record.state = target.machine.state
+            record.consecutiveFailures = target.machine.consecutiveFailures
+            record.postsTotal = target.machine.postsTotal
+            record.failuresTotal = target.machine.failuresTotal
+            record.retriesTotal = target.machine.retriesTotal
+            record.notBefore = target.machine.notBefore.map(date(of:))
+            persisted.targets[target.settings.name] = record
         }
         return persisted
     }
