@@ -98,27 +98,19 @@ public final class ControlServer: Service {
 
     /// Accepts connections until the service group shuts down.
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
+        let connections = self.connections
+        try await serveConnections(
+            of: channel,
+            background: {
                 // One sweeper for all connections, rather than a timer per connection. It wakes a
                 // few times per idle timeout, not every second: an idle daemon should sleep.
-                let period = self.connections.idleTimeout / 4
+                let period = connections.idleTimeout / 4
                 while !Task.isCancelled {
                     try? await Task.sleep(for: period)
-                    self.connections.closeIdle(now: .now)
+                    connections.closeIdle(now: .now)
                 }
-            }
-            try await channel.executeThenClose { inbound in
-                try await withGracefulShutdownHandler {
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                } onGracefulShutdown: {
-                    self.channel.channel.close(promise: nil)
-                }
-            }
-            group.cancelAll()
-        }
+            },
+            serve: { await self.serve($0) })
         if let ownedPath { unlink(ownedPath) }
     }
 

@@ -44,18 +44,7 @@ public final class MetricsHTTPServer: Service {
     }
 
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            try await channel.executeThenClose { inbound in
-                try await withGracefulShutdownHandler {
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                } onGracefulShutdown: {
-                    self.channel.channel.close(promise: nil)
-                }
-            }
-            group.cancelAll()
-        }
+        try await serveConnections(of: channel, serve: { await self.serve($0) })
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
