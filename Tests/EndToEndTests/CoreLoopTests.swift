@@ -38,12 +38,6 @@ import Testing
         }
     }
 
-    static func statusJSON(_ daemon: DaemonHarness) async throws -> [String: Any] {
-        let result = try await daemon.ctl(["status", "--json"])
-        #expect(result.exitCode == 0, "status failed: \(result.stderr)")
-        return try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-    }
-
     static func target(_ status: [String: Any], _ name: String) throws -> [String: Any] {
         let bots = try #require(status["bots"] as? [[String: Any]])
         let targets = try #require(bots.first?["targets"] as? [[String: Any]])
@@ -77,7 +71,7 @@ import Testing
             #expect(dbl.body == #"{"guilds":1520,"users":88000}"#)
 
             try await Task.sleep(for: .milliseconds(300))
-            let status = try await Self.statusJSON(daemon)
+            let status = try await daemon.statusJSON()
             #expect(status["config_path"] as? String == daemon.configFile.path)
             #expect(status["pid"] as? Int == Int(daemon.pid))
             for key in ["version", "uptime_seconds", "config_loaded_at", "bots"] { #expect(status[key] != nil, "\(key)") }
@@ -124,7 +118,7 @@ import Testing
             #expect(gap >= .seconds(2), "retried after \(gap)")
             #expect(topgg[0].receivedAt.duration(to: dbl[0].receivedAt) < .seconds(1))
             try await Task.sleep(for: .milliseconds(300))
-            let status = try Self.target(try await Self.statusJSON(daemon), "topgg")
+            let status = try Self.target(try await daemon.statusJSON(), "topgg")
             #expect(status["state"] as? String == "ok")
             #expect(status["retries_total"] as? Int == 1)
             #expect(status["failures_total"] as? Int == 1)
@@ -142,7 +136,7 @@ import Testing
             _ = try await daemon.ctl(["set", "--servers", "10"])
             let first = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
             try await Task.sleep(for: .milliseconds(200))
-            let status = try Self.target(try await Self.statusJSON(daemon), "topgg")
+            let status = try Self.target(try await daemon.statusJSON(), "topgg")
             let window = try #require(status["rate_limit"] as? [String: Any])
             #expect(window["limit"] as? Int == 60)
             #expect(window["remaining"] as? Int == 0)
@@ -168,7 +162,7 @@ import Testing
             _ = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
             try await Task.sleep(for: .seconds(2))
             #expect(list.requests(path: Self.topggPath).count == 1)
-            let status = try await Self.statusJSON(daemon)
+            let status = try await daemon.statusJSON()
             let topgg = try Self.target(status, "topgg")
             #expect(topgg["state"] as? String == "unauthorized")
             #expect(topgg["last_status"] as? Int == 401)
@@ -200,7 +194,7 @@ import Testing
 
             let again = try await daemon.restart()
             try await Task.sleep(for: .seconds(1))
-            let status = try await Self.statusJSON(again)
+            let status = try await again.statusJSON()
             let bot = try #require((status["bots"] as? [[String: Any]])?.first)
             #expect((bot["counts"] as? [String: Any])?["servers"] as? Int == 1520)
             let topgg = try Self.target(status, "topgg")

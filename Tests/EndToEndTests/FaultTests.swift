@@ -177,8 +177,7 @@ import Glibc
             _ = try await daemon.ctl(["set", "--servers", "10"])
             var targets: [String: [String: Any]] = [:]
             while started.duration(to: .now) < .seconds(20) {
-                let status = try await daemon.ctl(["status", "--json"])
-                let object = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+                let object = try await daemon.statusJSON()
                 let list = ((object["bots"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
                 targets = Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as? String ?? "", $0) })
                 let settled = names.allSatisfy { name in
@@ -228,8 +227,7 @@ import Glibc
             let skewed2 = try await list.waitForRequests(path: "/skewed/bots/123456789012345678/stats", count: 2, timeout: .seconds(10))
             let gap = skewed2[0].receivedAt.duration(to: skewed2[1].receivedAt)
             #expect(gap >= .milliseconds(1500) && gap < .seconds(8), "waited \(gap) for a reset 2 s away on the list's clock")
-            let status = try await daemon.ctl(["status", "--json"])
-            let object = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let object = try await daemon.statusJSON()
             let targets = try #require((object["bots"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]])
             let future = try #require(targets.first { $0["name"] as? String == "future" })
             #expect(future["state"] as? String == "rate_limited")

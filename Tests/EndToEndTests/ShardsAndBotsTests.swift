@@ -56,8 +56,7 @@ import Glibc
             #expect(try await daemon.stop() == 0)
 
             let again = try await daemon.restart()
-            let status = try await again.ctl(["status", "--json"])
-            let object = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let object = try await again.statusJSON()
             let bot = try #require((object["bots"] as? [[String: Any]])?.first)
             #expect((bot["counts"] as? [String: Any])?["servers"] as? Int == servers)
             let shards = try #require(bot["shards"] as? [String: Any])

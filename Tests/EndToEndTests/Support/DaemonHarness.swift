@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Testing
 
 /// One real `botstatsd` process running in its own temporary directory, with its output captured.
 ///
@@ -282,6 +283,13 @@ final class DaemonHarness: Sendable {
     // MARK: Output
 
     /// Everything the daemon wrote to stdout and stderr so far, interleaved as written.
+    /// `botstatsctl status --json`, parsed; records an issue when the command fails.
+    func statusJSON() async throws -> [String: Any] {
+        let result = try await ctl(["status", "--json"])
+        #expect(result.exitCode == 0, "status failed: \(result.stderr)")
+        return try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
     func log() -> String {
         process.standardOutput.text()
     }
