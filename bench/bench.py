@@ -242,13 +242,21 @@ def main():
         rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_private / python_private), ""))
         rows.append(("wakeups/s idle (ctx switches, all %d threads)" % threads(process.pid), "%.1f" % wakeups, "<= 1"))
 
+        # The round trips are driven by a compiled client, so the figure is the daemon's: a Python
+        # loop tops out near 29,000/s against a server that answers instantly. The Python figure
+        # is printed beside it for comparison with earlier runs.
+        client = os.path.join(work, "status_client")
+        subprocess.run(["clang", "-O2", "-o", client, os.path.join(ROOT, "bench", "status_client.c")], check=True)
+        rates = [float(subprocess.run([client, sock_path, "3"], check=True, capture_output=True, text=True).stdout)
+                 for _ in range(3)]
+        rows.append(("status round trips/s, one connection (median of 3)", "%d" % statistics.median(rates), ">= 20000"))
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(sock_path)
         count, begin = 0, time.monotonic()
         while time.monotonic() - begin < 3:
             request(sock_path, '{"v":1,"cmd":"status"}', sock)
             count += 1
-        rows.append(("status round trips/s, one connection", "%d" % (count / (time.monotonic() - begin)), ">= 20000"))
+        rows.append(("  same, from a Python client", "%d" % (count / (time.monotonic() - begin)), ""))
         sock.close()
         stop(process)
         lists.close()

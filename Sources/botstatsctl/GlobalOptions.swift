@@ -44,7 +44,7 @@ struct GlobalOptions: ParsableArguments {
         } catch .exchange(let path, let reason) {
             fail(1, "botstatsctl: \(path): \(reason)")
         }
-        guard let response = try? JSONDecoder().decode(JSONValue.self, from: Data(responseLine.utf8)),
+        guard let response = try? JSONParser.parse(responseLine.utf8),
               case .object(let object) = response
         else {
             fail(1, "botstatsctl: the daemon sent an unreadable answer")

@@ -1,8 +1,11 @@
+import Synchronization
+
 /// Turns one request line into one response line; the NIO-free heart of the control socket.
 ///
 /// Every outcome is a response: nothing a client sends can throw out of here.
 public struct ControlCommandHandler: Sendable {
     private let backend: any ControlBackend
+    private let lastStatus = LastStatusLine()
 
     public init(backend: any ControlBackend) {
         self.backend = backend
@@ -22,13 +25,19 @@ public struct ControlCommandHandler: Sendable {
             }
             switch request {
             case .status(let bot):
-                return ControlResponse.success(try await backend.status(bot: bot))
+                return lastStatus.line(for: try await backend.status(bot: bot))
             case .set(let bot, let update):
-                return ControlResponse.success(try await backend.set(bot: bot, update: update))
+                return ControlResponse.success(try await offEventLoop { () async throws(ControlError) in
+                    try await backend.set(bot: bot, update: update)
+                })
             case .post(let bot, let target):
-                return ControlResponse.success(PostResults(results: try await backend.post(bot: bot, target: target)))
+                return ControlResponse.success(PostResults(results: try await offEventLoop { () async throws(ControlError) in
+                    try await backend.post(bot: bot, target: target)
+                }))
             case .reload:
-                return ControlResponse.success(try await backend.reload())
+                return ControlResponse.success(try await offEventLoop { () async throws(ControlError) in
+                    try await backend.reload()
+                })
             case .metrics:
                 return ControlResponse.success(MetricsResult(text: await backend.metrics()))
             }
@@ -40,11 +49,34 @@ public struct ControlCommandHandler: Sendable {
     }
 }
 
+/// Runs `body` on Swift's global executor rather than the connection's event loop: commands
+/// that change things write the state file and wait for `fsync`, which must not stall the
+/// loop's other connections.
+private func offEventLoop<T>(_ body: () async throws(ControlError) -> T) async throws(ControlError) -> T {
+    try await withTaskExecutorPreference(globalConcurrentExecutor, operation: body)
+}
+
 /// The result object of `post`.
 public struct PostResults: Codable, Sendable, Equatable {
     public var results: [PostResult]
 
     public init(results: [PostResult]) {
         self.results = results
+    }
+}
+
+/// The last `status` answer and the report it was written from.
+///
+/// Pollers ask again and again within the same second, when the report is equal to the last
+/// one down to the second; then the line written last time is the answer, and writing it again
+/// is skipped. Equality, not age, decides, so a cached answer is never stale.
+final class LastStatusLine: Sendable {
+    private let last = Mutex<(report: StatusReport, line: String)?>(nil)
+
+    func line(for report: StatusReport) -> String {
+        if let cached = last.withLock({ $0 }), cached.report == report { return cached.line }
+        let line = ControlResponse.success(report)
+        last.withLock { $0 = (report, line) }
+        return line
     }
 }

@@ -37,9 +37,9 @@ public enum ControlRequest: Sendable, Equatable {
     public static func parse(_ line: some Collection<UInt8>) throws(ControlError) -> ControlRequest {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
+            value = try JSONParser.parse(line)
         } catch {
-            throw .badRequest("request is not valid JSON")
+            throw .badRequest("request is not valid JSON: \(error.reason) at byte \(error.offset)")
         }
         guard case .object(let object) = value else {
             throw .badRequest("request must be a JSON object, got \(value.typeName)")
@@ -53,7 +53,7 @@ public enum ControlRequest: Sendable, Equatable {
         guard case .string(let command) = commandValue else {
             throw .badRequest("cmd: expected a string, got \(commandValue.typeName)")
         }
-        let allowed: Set<String>
+        let allowed: [String]
         let request: ControlRequest
         switch command {
         case "status":
@@ -91,7 +91,7 @@ public enum ControlRequest: Sendable, Equatable {
                 code: "unknown_command",
                 message: "cmd: unknown command '\(command.prefix(64))'; expected status, set, post, reload or metrics")
         }
-        if let extra = object.keys.filter({ !allowed.contains($0) && $0 != "v" && $0 != "cmd" }).sorted().first {
+        if let extra = object.keys.lazy.filter({ !allowed.contains($0) && $0 != "v" && $0 != "cmd" }).min() {
             throw .badRequest("\(extra.prefix(64)): unknown field for \(command)")
         }
         return request

@@ -35,6 +35,18 @@ public enum ControlResponse {
         }
     }
 
+    /// One response line (without the newline) carrying `result`, written without `JSONEncoder`:
+    /// the path for answers that are polled, such as `status`.
+    public static func success(_ result: some JSONWritable) -> String {
+        var json = JSONWriter(capacity: 4096)
+        json.object { json in
+            json.field("ok", true)
+            json.field("result", result)
+            json.field("v", ControlRequest.protocolVersion)
+        }
+        return json.text
+    }
+
     /// One response line (without the newline) carrying `error`.
     public static func failure(_ error: ControlError) -> String {
         let data = (try? encoder().encode(Failure(error: .init(code: error.code, message: error.message)))) ?? Data()

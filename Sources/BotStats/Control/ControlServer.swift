@@ -124,7 +124,11 @@ public final class ControlServer: Service {
         let peer = await Self.peerIdentity(of: connection.channel)
         let mayChange = policy.mayChange(peer)
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            // Answers go straight to the channel rather than through the outbound async writer:
+            // this task runs on the channel's event loop, so the write needs no hand-off, and
+            // awaiting it still holds back a client that does not read its answers.
+            let channel = connection.channel
+            try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
                     switch frame {
                     case .line(let line):
@@ -133,11 +137,14 @@ public final class ControlServer: Service {
                         }
                         connections.touch(id, busy: true, now: .now)
                         let response = await handler.respond(to: line.readableBytesView, mayChange: mayChange)
-                        try await outbound.write(ByteBuffer(string: response + "\n"))
+                        var answer = channel.allocator.buffer(capacity: response.utf8.count + 1)
+                        answer.writeString(response)
+                        answer.writeInteger(UInt8(ascii: "\n"))
+                        try await channel.writeAndFlush(answer)
                         connections.touch(id, busy: false, now: .now)
                     case .tooLong:
                         let error = ControlError.badRequest("request line longer than \(Self.maximumLineLength) bytes")
-                        try await outbound.write(ByteBuffer(string: ControlResponse.failure(error) + "\n"))
+                        try await channel.writeAndFlush(ByteBuffer(string: ControlResponse.failure(error) + "\n"))
                         return
                     }
                 }

@@ -1,28 +1,12 @@
-/// Any JSON value, decoded without a schema so bad requests can be answered precisely.
-public enum JSONValue: Sendable, Equatable, Codable {
+/// Any JSON value, parsed without a schema (by `JSONParser`) so bad requests can be answered
+/// precisely. It encodes with `JSONEncoder`, which `botstatsctl` uses to print and re-decode it.
+public enum JSONValue: Sendable, Equatable, Encodable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

@@ -3,8 +3,9 @@ import Foundation
 /// The status object of SPEC §7: what `botstatsctl status --json` prints.
 ///
 /// Every field is always present; unknown values are JSON `null`, so consumers never need to
-/// tell "missing" from "unknown".
-public struct StatusReport: Codable, Sendable, Equatable {
+/// tell "missing" from "unknown". The daemon writes it with `JSONWriter` (see
+/// `StatusReport+JSON.swift`); `botstatsctl` decodes it.
+public struct StatusReport: Decodable, Sendable, Equatable {
     public var version: String
     public var pid: Int
     public var uptimeSeconds: Int
@@ -32,20 +33,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
         case lastReloadError = "last_reload_error"
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(version, forKey: .version)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
-        try c.encode(configPath, forKey: .configPath)
-        try c.encode(configLoadedAt, forKey: .configLoadedAt)
-        try c.encode(lastReloadError, forKey: .lastReloadError)
-        try c.encode(bots, forKey: .bots)
-    }
 }
 
 /// One bot in the status object.
-public struct BotStatus: Codable, Sendable, Equatable {
+public struct BotStatus: Decodable, Sendable, Equatable {
     public var name: String
     public var id: String
     public var counts: CountsStatus
@@ -89,24 +80,10 @@ public struct BotStatus: Codable, Sendable, Equatable {
         case held, shards, source
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(id, forKey: .id)
-        try c.encode(counts, forKey: .counts)
-        try c.encode(lastPostedAt, forKey: .lastPostedAt)
-        try c.encode(nextRepostAt, forKey: .nextRepostAt)
-        try c.encode(nextRepostInSeconds, forKey: .nextRepostInSeconds)
-        try c.encode(repostIntervalSeconds, forKey: .repostIntervalSeconds)
-        try c.encode(held, forKey: .held)
-        try c.encode(shards, forKey: .shards)
-        try c.encode(source, forKey: .source)
-        try c.encode(targets, forKey: .targets)
-    }
 }
 
 /// A bot's cached counts in the status object; all null before the first `set`.
-public struct CountsStatus: Codable, Sendable, Equatable {
+public struct CountsStatus: Decodable, Sendable, Equatable {
     public var servers: Int?
     public var users: Int?
     public var shards: Int?
@@ -124,17 +101,10 @@ public struct CountsStatus: Codable, Sendable, Equatable {
         case updatedAt = "updated_at"
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(servers, forKey: .servers)
-        try c.encode(users, forKey: .users)
-        try c.encode(shards, forKey: .shards)
-        try c.encode(updatedAt, forKey: .updatedAt)
-    }
 }
 
 /// One target in the status object.
-public struct TargetStatus: Codable, Sendable, Equatable {
+public struct TargetStatus: Decodable, Sendable, Equatable {
     public var name: String
     public var provider: String
     public var state: TargetState
@@ -205,27 +175,10 @@ public struct TargetStatus: Codable, Sendable, Equatable {
         rateLimit = try c.decode(RateLimitStatus.self, forKey: .rateLimit)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(provider, forKey: .provider)
-        try c.encode(state, forKey: .state)
-        try c.encode(lastAttemptAt, forKey: .lastAttemptAt)
-        try c.encode(lastSuccessAt, forKey: .lastSuccessAt)
-        try c.encode(lastStatus, forKey: .lastStatus)
-        try c.encode(lastError, forKey: .lastError)
-        try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
-        try c.encode(postsTotal, forKey: .postsTotal)
-        try c.encode(failuresTotal, forKey: .failuresTotal)
-        try c.encode(retriesTotal, forKey: .retriesTotal)
-        try c.encode(failuresByClass, forKey: .failuresByClass)
-        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
-        try c.encode(rateLimit, forKey: .rateLimit)
-    }
 }
 
 /// A target's last reported rate-limit window in the status object.
-public struct RateLimitStatus: Codable, Sendable, Equatable {
+public struct RateLimitStatus: Decodable, Sendable, Equatable {
     public var limit: Int?
     public var remaining: Int?
     public var resetAt: Date?
@@ -244,17 +197,10 @@ public struct RateLimitStatus: Codable, Sendable, Equatable {
         case resetInSeconds = "reset_in_seconds"
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(limit, forKey: .limit)
-        try c.encode(remaining, forKey: .remaining)
-        try c.encode(resetAt, forKey: .resetAt)
-        try c.encode(resetInSeconds, forKey: .resetInSeconds)
-    }
 }
 
 /// Counts held back by the drop guard.
-public struct HeldStatus: Codable, Sendable, Equatable {
+public struct HeldStatus: Decodable, Sendable, Equatable {
     public var servers: Int
     public var users: Int?
     public var shards: Int?
@@ -267,13 +213,6 @@ public struct HeldStatus: Codable, Sendable, Equatable {
         self.reason = reason
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(servers, forKey: .servers)
-        try c.encode(users, forKey: .users)
-        try c.encode(shards, forKey: .shards)
-        try c.encode(reason, forKey: .reason)
-    }
 
     enum CodingKeys: String, CodingKey {
         case servers, users, shards, reason
@@ -281,7 +220,7 @@ public struct HeldStatus: Codable, Sendable, Equatable {
 }
 
 /// Per-shard reporting: how many of the shards have reported, and which have gone quiet.
-public struct ShardsStatus: Codable, Sendable, Equatable {
+public struct ShardsStatus: Decodable, Sendable, Equatable {
     public var count: Int
     public var reported: Int
     /// Shard ids whose last report is older than `shard_timeout` (still counted, flagged here).

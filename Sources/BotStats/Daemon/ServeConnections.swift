@@ -1,7 +1,8 @@
 import NIOCore
 import ServiceLifecycle
 
-/// Serves every connection `listener` accepts, each in its own child task, until a graceful
+/// Serves every connection `listener` accepts, each in its own child task on the connection's
+/// event loop, until a graceful
 /// shutdown closes the listener; then cancels what is still being served.
 ///
 /// Shared by the control socket and the metrics endpoint. `background`, when given, runs beside
@@ -16,7 +17,11 @@ func serveConnections<Inbound: Sendable, Outbound: Sendable>(
         try await listener.executeThenClose { inbound in
             try await withGracefulShutdownHandler {
                 for try await connection in inbound {
-                    group.addTask { await serve(connection) }
+                    // The connection's task runs on its channel's event loop (see
+                    // `EventLoopTaskExecutor`); work that may block hops off it.
+                    group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
+                        await serve(connection)
+                    }
                 }
             } onGracefulShutdown: {
                 listener.channel.close(promise: nil)

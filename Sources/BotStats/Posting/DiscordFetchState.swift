@@ -26,7 +26,7 @@ public struct DiscordFetchState<Instant: InstantProtocol & Sendable>: Sendable w
 
     /// The server count in Discord's answer, or why there is none.
     static func servers(in body: [UInt8]) -> Result<Int, FetchError> {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), case .object(let object) = value else {
+        guard let value = try? JSONParser.parse(body), case .object(let object) = value else {
             return .failure(FetchError(message: "Discord's answer is not a JSON object"))
         }
         guard case .number(let count)? = object["approximate_guild_count"], count >= 0, count <= 1e12, count.rounded() == count else {
@@ -41,7 +41,7 @@ public struct DiscordFetchState<Instant: InstantProtocol & Sendable>: Sendable w
 }
 
 /// `source` in a bot's status: where counts come from and how the last fetch went.
-public struct SourceStatus: Codable, Sendable, Equatable {
+public struct SourceStatus: Decodable, Sendable, Equatable {
     /// `push` or `discord`.
     public var kind: String
     public var lastFetchAt: Date?
@@ -59,10 +59,4 @@ public struct SourceStatus: Codable, Sendable, Equatable {
         case lastError = "last_error"
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(lastFetchAt, forKey: .lastFetchAt)
-        try c.encode(lastError, forKey: .lastError)
-    }
 }
