@@ -16,6 +16,9 @@ final class ControlConnections: Sendable {
     private struct State {
         var nextID = 0
         var entries: [Int: Entry] = [:]
+        /// The sweeper, while it waits for a first connection.
+        var waiter: CheckedContinuation<Void, Never>?
+        var cancelled = false
     }
 
     let limit: Int
@@ -45,7 +48,32 @@ final class ControlConnections: Sendable {
             return (state.nextID, evicted)
         }
         evicted?.close(promise: nil)
+        state.withLock { state in
+            defer { state.waiter = nil }
+            return state.waiter
+        }?.resume()
         return id
+    }
+
+    /// Returns once at least one connection is open (at once if one is), or when the calling
+    /// task is cancelled. Lets the sweeper sleep without a timer while nobody is connected.
+    func waitForConnection() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.entries.isEmpty || state.cancelled { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state in
+                state.cancelled = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }?.resume()
+        }
     }
 
     /// Marks the connection as running a command (`busy`) or done with one.

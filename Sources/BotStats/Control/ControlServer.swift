@@ -102,11 +102,13 @@ public final class ControlServer: Service {
         try await serveConnections(
             of: channel,
             background: {
-                // One sweeper for all connections, rather than a timer per connection. It wakes a
-                // few times per idle timeout, not every second: an idle daemon should sleep.
+                // One sweeper for all connections, rather than a timer per connection. It runs a
+                // few times per idle timeout while connections are open, and has no timer at all
+                // while none are: an idle daemon should sleep.
                 let period = connections.idleTimeout / 4
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: period)
+                    await connections.waitForConnection()
+                    try? await DaemonClock().sleep(for: period)
                     connections.closeIdle(now: .now)
                 }
             },

@@ -7,13 +7,13 @@ import Logging
 public struct ConfigurationReloader: Sendable {
     let path: String
     let loader: ConfigurationLoader
-    let engine: PostingEngine<ContinuousClock>
+    let engine: PostingEngine<DaemonClock>
     let notifier: any ServiceNotifier
     let logger: Logger
     let monotonicMicroseconds: @Sendable () -> UInt64
 
     public init(
-        path: String, loader: ConfigurationLoader, engine: PostingEngine<ContinuousClock>, notifier: any ServiceNotifier,
+        path: String, loader: ConfigurationLoader, engine: PostingEngine<DaemonClock>, notifier: any ServiceNotifier,
         logger: Logger, monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicMicroseconds
     ) {
         self.path = path

@@ -38,7 +38,7 @@ public struct DaemonOptions: Sendable {
 /// `build` does every fallible step, so `run` only has to start the services and say `READY=1`.
 /// Tests call `build` directly to run several daemons in one process: nothing here is global.
 public struct DaemonApplication: Sendable {
-    public let engine: PostingEngine<ContinuousClock>
+    public let engine: PostingEngine<DaemonClock>
     public let control: ControlServer
     let reloader: ConfigurationReloader
     let metricsServer: MetricsHTTPServer?
@@ -64,7 +64,7 @@ public struct DaemonApplication: Sendable {
         let engine = PostingEngine(
             configuration: configuration, transport: transport,
             stateFile: StateFile(directory: configuration.daemon.stateDirectory),
-            clock: ContinuousClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace,
+            clock: DaemonClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace,
             statusListener: { line in notifier.status(line) })
         let reloader = ConfigurationReloader(
             path: configuration.path, loader: options.loader, engine: engine, notifier: notifier, logger: logger)
@@ -101,7 +101,7 @@ public struct DaemonApplication: Sendable {
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if let watchdogInterval {
             services.append(.init(service: WatchdogService(
-                interval: watchdogInterval, probe: engine, notifier: notifier, clock: ContinuousClock())))
+                interval: watchdogInterval, probe: engine, notifier: notifier, clock: DaemonClock())))
             logger.info("watchdog on", metadata: ["interval": "\(DurationText.format(watchdogInterval))"])
         }
         // Last, so it hears of a shutdown first and says STOPPING=1 before anything stops.

@@ -1,9 +1,9 @@
 /// Connects the control socket to the engine and to configuration reloads.
 public struct DaemonControlBackend: ControlBackend {
-    let engine: PostingEngine<ContinuousClock>
+    let engine: PostingEngine<DaemonClock>
     let reloader: @Sendable () async throws(ControlError) -> ReloadResult
 
-    public init(engine: PostingEngine<ContinuousClock>, reloader: @escaping @Sendable () async throws(ControlError) -> ReloadResult) {
+    public init(engine: PostingEngine<DaemonClock>, reloader: @escaping @Sendable () async throws(ControlError) -> ReloadResult) {
         self.engine = engine
         self.reloader = reloader
     }

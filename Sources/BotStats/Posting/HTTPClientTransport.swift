@@ -43,7 +43,7 @@ public struct HTTPClientTransport: StatsTransport {
                 await Self.execute(request, on: client, timeout: timeout)
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await DaemonClock().sleep(for: timeout)
                 return Task.isCancelled ? nil : .failure(.timeout)
             }
             var outcome: Result<TransportResponse, PostFailure> = .failure(.timeout)

@@ -1,0 +1,60 @@
+import Testing
+
+@testable import BotStats
+
+/// `DaemonClock` sleeps as long as asked on an event loop's timer, and cancellation ends a
+/// sleep at once, however long it was.
+@Suite struct DaemonClockTests {
+    @Test func sleepsAtLeastUntilTheDeadline() async throws {
+        let clock = DaemonClock()
+        let start = clock.now
+        try await clock.sleep(for: .milliseconds(50))
+        let slept = start.duration(to: clock.now)
+        #expect(slept >= .milliseconds(50))
+        #expect(slept < .seconds(5))
+    }
+
+    @Test func aDeadlineInThePastReturnsAtOnce() async throws {
+        let clock = DaemonClock()
+        let start = clock.now
+        try await clock.sleep(until: start.advanced(by: .seconds(-10)))
+        #expect(start.duration(to: clock.now) < .seconds(1))
+    }
+
+    @Test func cancellationEndsAnHourLongSleepAtOnce() async throws {
+        let clock = DaemonClock()
+        let start = clock.now
+        let sleeper = Task { try await clock.sleep(for: .seconds(3600)) }
+        try await clock.sleep(for: .milliseconds(20))
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(start.duration(to: clock.now) < .seconds(5))
+    }
+
+    @Test func aTaskCancelledBeforeItSleepsDoesNotSleep() async throws {
+        let clock = DaemonClock()
+        let start = clock.now
+        let sleeper = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await clock.sleep(for: .seconds(3600))
+        }
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(start.duration(to: clock.now) < .seconds(5))
+    }
+
+    @Test func manySleepsEndInDeadlineOrder() async throws {
+        let clock = DaemonClock()
+        let order = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in [3, 1, 2] {
+                group.addTask {
+                    try await clock.sleep(for: .milliseconds(40 * index))
+                    return index
+                }
+            }
+            var order: [Int] = []
+            for try await index in group { order.append(index) }
+            return order
+        }
+        #expect(order == [1, 2, 3])
+    }
+}
