@@ -11,6 +11,19 @@ final class ConfigurationIssues {
         errors.append(error)
     }
 
+    /// The errors by file, in the order the files were read, then by line; errors without a
+    /// line (whole-file problems, clashes between files) come last within their file.
+    var sortedErrors: [ConfigurationError] {
+        var fileOrder: [String: Int] = [:]
+        for error in errors where fileOrder[error.file] == nil { fileOrder[error.file] = fileOrder.count }
+        return errors.enumerated().sorted { left, right in
+            let (a, b) = (left.element, right.element)
+            if a.file != b.file { return fileOrder[a.file]! < fileOrder[b.file]! }
+            if a.line != b.line { return (a.line ?? Int.max) < (b.line ?? Int.max) }
+            return left.offset < right.offset
+        }.map(\.element)
+    }
+
     func warning(_ message: String) {
         warnings.append(message)
     }

@@ -63,14 +63,22 @@ public struct ConfigurationLoader: Sendable {
             if let bot = readBot(reader, defaultName: stem, directory: directory + "/bots.d") { bots.append(bot) }
         }
         var seen: [String: String] = [:]
+        var seenIDs: [String: BotSettings] = [:]
         for bot in bots {
             if let other = seen[bot.name] {
                 issues.error(file: bot.sourceFile, locator: nil, keyPath: "bot.name", "'\(bot.name)' is also the name of the bot in \(other)")
             }
             seen[bot.name] = bot.sourceFile
+            // Two bots with one id would post over each other's counts on every list.
+            if let other = seenIDs[bot.id] {
+                issues.error(
+                    file: bot.sourceFile, locator: nil, keyPath: "bot.id",
+                    "the same id as bot '\(other.name)' in \(other.sourceFile); each bot posts its own counts, so ids must differ")
+            }
+            seenIDs[bot.id] = seenIDs[bot.id] ?? bot
         }
         guard issues.errors.isEmpty, let daemon, let retry else {
-            throw ConfigurationErrors(errors: issues.errors)
+            throw ConfigurationErrors(errors: issues.sortedErrors)
         }
         for bot in bots where bot.targets.isEmpty {
             issues.warning("\(bot.sourceFile): bot '\(bot.name)' has no targets; its counts are kept but posted nowhere")
@@ -147,11 +155,8 @@ public struct ConfigurationLoader: Sendable {
             }
         }
         let metrics = reader.string("metrics_listen")
-        if let metrics {
-            let parts = metrics.split(separator: ":", omittingEmptySubsequences: false)
-            if parts.count < 2 || parts.last.flatMap({ UInt16($0) }) == nil || parts.dropLast().joined(separator: ":").isEmpty {
-                reader.error("metrics_listen", "'\(metrics)' is not host:port, e.g. \"127.0.0.1:9470\"")
-            }
+        if let metrics, let problem = Self.listenAddressProblem(metrics) {
+            reader.error("metrics_listen", problem)
         }
         return DaemonSettings(controlSocket: socket, stateDirectory: state, logLevel: level, metricsListen: metrics)
     }
@@ -211,7 +216,7 @@ public struct ConfigurationLoader: Sendable {
             }
         case "discord":
             let base = bot.string("discord_base_url") ?? "https://discord.com/api/v10"
-            if !Self.isHTTPURL(base) { bot.error("discord_base_url", "'\(base)' is not an http:// or https:// URL") }
+            if let problem = Self.baseURLProblem(base) { bot.error("discord_base_url", problem) }
             if let token = tokens.token(in: bot, prefix: "discord_") { source = .discord(token: token, baseURL: base) }
         case let other:
             bot.error("source", "'\(other)' is not push or discord")
@@ -273,11 +278,20 @@ public struct ConfigurationLoader: Sendable {
             }
             let body = reader.string("body")
             if let body { checkPlaceholders(body, key: "body", allowToken: false, reader: reader) }
+            if method == "GET", body != nil {
+                reader.error("body", "a GET request carries no body; use POST, PUT or PATCH, or remove body")
+            }
+            if !headers.contains(where: { $0.value.contains("{token}") }) {
+                let line = reader.locator.line(of: reader.path).map { ":\($0)" } ?? ""
+                reader.issues.warning(
+                    "\(reader.file)\(line): \(reader.path): no header uses {token}, so the list is sent no credentials; "
+                        + "e.g. headers = { Authorization = \"{token}\" }")
+            }
             shape = .custom(CustomTemplate(url: url, method: method, headers: headers, body: body))
         } else if let spec = ProviderTable.provider(named: providerName) {
             reader.rejectUnknownKeys(allowed: builtinKeys)
             baseURL = reader.string("base_url")
-            if let base = baseURL, !Self.isHTTPURL(base) { reader.error("base_url", "'\(base)' is not an http:// or https:// URL") }
+            if let base = baseURL, let problem = Self.baseURLProblem(base) { reader.error("base_url", problem) }
             shape = .builtin(spec)
         } else {
             // The value is not echoed: a token pasted into the wrong key must not reach a log.
@@ -304,6 +318,33 @@ public struct ConfigurationLoader: Sendable {
 
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64 && !name.hasPrefix(".") && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+    }
+
+    /// What is wrong with a `host:port` listen address, or nil. IPv6 hosts need brackets
+    /// (`[::1]:9470`), or the port could not be told from the address.
+    static func listenAddressProblem(_ text: String) -> String? {
+        let example = "e.g. \"127.0.0.1:9470\" or \"[::1]:9470\""
+        guard let colon = text.lastIndex(of: ":") else { return "'\(text)' is not host:port, \(example)" }
+        let host = text[..<colon]
+        let portText = text[text.index(after: colon)...]
+        guard !host.isEmpty, let port = Int(portText) else { return "'\(text)' is not host:port, \(example)" }
+        if host.hasPrefix("[") != host.hasSuffix("]") || (host.hasPrefix("[") && host.count < 3) {
+            return "'\(text)' is not host:port, \(example)"
+        }
+        if !host.hasPrefix("["), host.contains(":") {
+            return "'\(text)': an IPv6 address needs brackets, e.g. \"[::1]:9470\""
+        }
+        guard (1...65535).contains(port) else { return "port \(port) is not between 1 and 65535" }
+        return nil
+    }
+
+    /// What is wrong with a base URL the provider's path is appended to, or nil.
+    static func baseURLProblem(_ text: String) -> String? {
+        guard isHTTPURL(text) else { return "'\(text)' is not an http:// or https:// URL" }
+        if text.contains("?") || text.contains("#") {
+            return "'\(text)' has a query or fragment; the provider's path is appended to it, so it must end at a path"
+        }
+        return nil
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

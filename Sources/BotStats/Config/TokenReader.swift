@@ -33,6 +33,10 @@ struct TokenReader {
         let token: String
         switch key {
         case fileKey:
+            guard !value.isEmpty else {
+                reader.error(key, "must not be empty; give the path of a file holding the token")
+                return nil
+            }
             guard let text = readFile(resolve(value), reader: reader, key: key) else { return nil }
             token = text
         case credentialKey:
@@ -54,8 +58,11 @@ struct TokenReader {
         default:
             token = value.trimmingCharacters(in: .whitespacesAndNewlines)
             if let mode = configMode, mode & 0o137 != 0 {
+                let line = reader.locator.line(of: reader.keyPath(key)).map { ":\($0)" } ?? ""
+                let octal = String(mode & 0o777, radix: 8)
                 reader.issues.warning(
-                    "\(reader.file): \(reader.keyPath(key)): inline token in a file with mode \(String(mode & 0o777, radix: 8)); "
+                    "\(reader.file)\(line): \(reader.keyPath(key)): inline token in a file with mode "
+                        + "\(String(repeating: "0", count: max(0, 4 - octal.count)) + octal); "
                         + "use token_file or token_credential, or chmod 0600 the file")
             }
         }

@@ -91,6 +91,13 @@ import Testing
         ("[daemon]\nmetrics_listen = \"9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '9470' is not host:port", 2),
         ("[bot]\nid = \"123456789012345678\"\ndrop_guard = 2\n", "bot.drop_guard: expected a fraction", 3),
         ("[bot]\nid = \"123456789012345678\"\nname = \"..\"\n", "bot.name: '..' may only hold", 3),
+        ("[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: port 0 is not between 1 and 65535", 2),
+        ("[daemon]\nmetrics_listen = \"::1:9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '::1:9470': an IPv6 address needs brackets", 2),
+        ("[daemon]\nmetrics_listen = \"[]:9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '[]:9470' is not host:port", 2),
+        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\nbase_url = \"https://a.example/api?x=1\"\n", "targets.topgg.base_url: 'https://a.example/api?x=1' has a query or fragment", 5),
+        ("[bot]\nid = \"123456789012345678\"\nsource = \"discord\"\ndiscord_token_file = \"token\"\ndiscord_base_url = \"https://d.example/#x\"\n", "bot.discord_base_url: 'https://d.example/#x' has a query or fragment", 5),
+        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nmethod = \"get\"\nheaders = { A = \"{token}\" }\nbody = \"{servers}\"\n", "targets.x.body: a GET request carries no body", 9),
+        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"\"\n", "targets.topgg.token_file: must not be empty", 4),
         ("[daemon]\n", "bot: missing required table", nil),
         ("[bot\nid = 1\n", "TOML syntax error", 1),
     ] as [(String, String, Int?)])
@@ -141,7 +148,7 @@ import Testing
             token = "tok-SECRET-inline"
             """, mode: 0o644)
         #expect(loaded.warnings.count == 1)
-        #expect(loaded.warnings[0].contains("targets.topgg.token: inline token in a file with mode 644"))
+        #expect(loaded.warnings[0].contains("botstatsd.toml:4: targets.topgg.token: inline token in a file with mode 0644;"), "\(loaded.warnings)")
         #expect(!loaded.warnings[0].contains("SECRET"))
         #expect(try load("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken = \"tok-SECRET-inline\"\n", mode: 0o640).warnings.isEmpty)
     }
@@ -175,6 +182,40 @@ import Testing
 }
 
 extension LoaderValidationTests {
+    @Test func bracketedIPv6MetricsAddressesAreAccepted() throws {
+        let loaded = try load("[daemon]\nmetrics_listen = \"[::1]:9470\"\n[bot]\nid = \"123456789012345678\"\n")
+        #expect(loaded.configuration.daemon.metricsListen == "[::1]:9470")
+    }
+
+    @Test func errorsAreListedByLineWhateverOrderTheyWereFoundIn() throws {
+        // [daemon] is read before [bot], but comes after it in the file.
+        let description = try errors("[bot]\nid = \"x\"\n[daemon]\nlog_level = \"loud\"\n")
+        let lines = description.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains("botstatsd.toml:2: bot.id") == true, "\(description)")
+        #expect(lines.last?.contains("botstatsd.toml:4: daemon.log_level") == true, "\(description)")
+    }
+
+    @Test func twoBotsWithOneIdAreRefused() throws {
+        let dropIns = dir.appendingPathComponent("bots.d")
+        try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
+        for name in ["a", "b"] {
+            try "[bot]\nid = \"123456789012345671\"\n".write(
+                to: dropIns.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
+        }
+        let description = try errors("[daemon]\n")
+        #expect(description.contains("b.toml: bot.id: the same id as bot 'a' in "), "\(description)")
+        #expect(description.split(separator: "\n").count == 1)
+    }
+
+    @Test func aCustomTargetThatNeverSendsItsTokenIsWarnedAbout() throws {
+        let custom = "[bot]\nid = \"123456789012345678\"\n[targets.mine]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\n"
+        let loaded = try load(custom + "headers = { X-Servers = \"{servers}\" }\n")
+        #expect(loaded.warnings.count == 1)
+        #expect(loaded.warnings.first?.contains("botstatsd.toml:3: targets.mine: no header uses {token}") == true, "\(loaded.warnings)")
+        #expect(try load(custom + "headers = { Authorization = \"Bot {token}\" }\n").warnings.isEmpty)
+    }
+
     @Test func shardTimeoutAndDropGuardAreRead() throws {
         let loaded = try load(
             "[bot]\nid = \"123456789012345678\"\nshard_timeout = \"10m\"\ndrop_guard = 0.25\nrepost_interval = \"5m\"\n")
