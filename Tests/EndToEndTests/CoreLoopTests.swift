@@ -233,6 +233,9 @@ import Testing
             #expect(daemon.log().contains("[redacted]"))
             #expect(daemon.log().contains("\(list.baseURL)/topgg/v1/projects/@me/metrics"))
             Self.assertNoTokens(daemon.log())
+            // Nothing reaches the state directory: the real daemon must not think it posted.
+            let bots = (try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory.path + "/bots")) ?? []
+            #expect(bots.isEmpty, "\(bots)")
         }
     }
 

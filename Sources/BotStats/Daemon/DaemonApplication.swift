@@ -51,9 +51,13 @@ public struct DaemonApplication: Sendable {
     public static func build(
         configuration: Configuration, options: DaemonOptions, notifier: any ServiceNotifier, logger: Logger
     ) async throws -> DaemonApplication {
-        try FileManager.default.createDirectory(
-            atPath: configuration.daemon.stateDirectory, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
+        if options.dryRun {
+            logger.notice("dry run: requests are logged, not sent; state is read but not written")
+        } else {
+            try FileManager.default.createDirectory(
+                atPath: configuration.daemon.stateDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+        }
         let httpClient = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: HTTPClientTransport.clientConfiguration(connectTimeout: configuration.retry.timeout))
@@ -63,7 +67,7 @@ public struct DaemonApplication: Sendable {
             : HTTPClientTransport(client: httpClient)
         let engine = PostingEngine(
             configuration: configuration, transport: transport,
-            stateFile: StateFile(directory: configuration.daemon.stateDirectory),
+            stateFile: StateFile(directory: configuration.daemon.stateDirectory, writable: !options.dryRun),
             clock: DaemonClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace,
             statusListener: { line in notifier.status(line) })
         let reloader = ConfigurationReloader(

@@ -13,13 +13,19 @@ import Glibc
 /// `fsync` of the directory, so a crash at any moment leaves either the old or the new file,
 /// whole. A file that does not parse, or has an unknown format, is moved aside
 /// (`<name>.json.corrupt-<time>`) with a warning, never overwritten and never fatal.
+///
+/// A read-only state file (`--dry-run`) reads what is there and writes nothing: a dry run must
+/// not leave the real daemon believing its counts were posted.
 public struct StateFile: Sendable {
     public let directory: String
+    /// False for a dry run: saving does nothing and bad files are skipped, not moved aside.
+    public let writable: Bool
     /// Where the per-bot files live.
     public var botsDirectory: String { directory + "/bots" }
 
-    public init(directory: String) {
+    public init(directory: String, writable: Bool = true) {
         self.directory = directory
+        self.writable = writable
     }
 
     /// The file holding bot `name`.
@@ -56,6 +62,10 @@ public struct StateFile: Sendable {
     }
 
     private func moveAside(_ path: String, reason: String, logger: Logger, now: Date) {
+        guard writable else {
+            logger.warning("state file \(reason); dry run, so it is left in place and that bot starts empty", metadata: ["file": "\(path)"])
+            return
+        }
         let stamp = Int(now.timeIntervalSince1970)
         var target = "\(path).corrupt-\(stamp)"
         var suffix = 1
@@ -83,6 +93,7 @@ public struct StateFile: Sendable {
 
     /// Writes one bot's file atomically and durably.
     public func save(bot name: String, _ bot: PersistedBot) throws(StateFileError) {
+        guard writable else { return }
         if mkdir(botsDirectory, 0o700) != 0, errno != EEXIST {
             throw systemError(botsDirectory)
         }

@@ -54,4 +54,21 @@ import Testing
             "\(error)".contains("No such file or directory")
         }
     }
+
+    @Test func aReadOnlyStateFileReadsButNeverWritesOrMoves() throws {
+        let writable = StateFile(directory: directory)
+        let saved = PersistedBot(id: "7", counts: BotCounts(servers: 3, updatedAt: Date(timeIntervalSince1970: 0)), countsVersion: 1)
+        try writable.save(bot: "other", saved)
+        let broken = writable.path(forBot: "main")
+        try Data("{".utf8).write(to: URL(fileURLWithPath: broken))
+
+        let dryRun = StateFile(directory: directory, writable: false)
+        #expect(dryRun.load(logger: logger, now: Date(timeIntervalSince1970: 1234)) == PersistedState(bots: ["other": saved]))
+        #expect(FileManager.default.fileExists(atPath: broken))
+        #expect(!FileManager.default.fileExists(atPath: broken + ".corrupt-1234"))
+        try dryRun.save(bot: "other", PersistedBot(id: "7"))
+        try dryRun.save(bot: "new", PersistedBot(id: "8"))
+        #expect(writable.load(logger: logger, now: Date(timeIntervalSince1970: 1235)).bots["other"] == saved)
+        #expect(!FileManager.default.fileExists(atPath: writable.path(forBot: "new")))
+    }
 }
