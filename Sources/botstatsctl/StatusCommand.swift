@@ -29,6 +29,6 @@ struct StatusCommand: ParsableCommand {
 func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) -> T? {
     guard let data = try? JSONEncoder().encode(value) else { return nil }
     let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
+    decoder.dateDecodingStrategy = .rfc3339
     return try? decoder.decode(type, from: data)
 }

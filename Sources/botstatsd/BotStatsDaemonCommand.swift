@@ -41,9 +41,8 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
             return
         }
         let configuration = loaded.configuration
-        let level = configuration.daemon.logLevel
-        let secrets = configuration.allSecrets
-        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level, secrets: secrets) }
+        let logSettings = LiveLogSettings(level: configuration.daemon.logLevel, secrets: configuration.allSecrets)
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, settings: logSettings) }
         let logger = Logger(label: "botstatsd")
         for warning in loaded.warnings { logger.warning("\(warning)") }
         do {
@@ -52,7 +51,7 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
                 options: DaemonOptions(
                     dryRun: dryRun, pid: Int(ProcessInfo.processInfo.processIdentifier),
                     inheritedControlSocket: SystemdNotifier.listenedDescriptor(named: "control"),
-                    watchdogInterval: SystemdNotifier.watchdogInterval(), loader: loader),
+                    watchdogInterval: SystemdNotifier.watchdogInterval(), loader: loader, logSettings: logSettings),
                 notifier: SystemdNotifier(), logger: logger)
             try await application.run()
         } catch {

@@ -239,6 +239,39 @@ import Testing
         }
     }
 
+    @Test func aReloadAppliesTheLogLevelAndRedactsTokensItAdds() async throws {
+        try await FakeBotList.withServer { list in
+            let quiet: (URL) throws -> String = { dir in
+                try Self.config(list)(dir).replacingOccurrences(of: "log_level = \"debug\"", with: "log_level = \"warning\"")
+            }
+            let daemon = try await DaemonHarness.start(configTOML: quiet, extraArgs: ["--dry-run"])
+            defer { daemon.cleanup() }
+            _ = try await daemon.ctl(["set", "--servers", "10"])
+            _ = try await daemon.ctl(["post"])
+            #expect(!daemon.log().contains("dry run: request not sent"), "notice lines are below warning")
+            // Raise the level and add a list whose token the daemon has never seen.
+            let newToken = "new-SECRET-token-0003"
+            try daemon.writeConfig { dir in
+                let file = try DaemonHarness.writeToken(newToken, named: "second", in: dir)
+                return try Self.config(list, extra: """
+
+                    [targets.second]
+                    provider = "topgg"
+                    token_file = "\(file)"
+                    base_url = "\(list.baseURL)/second"
+                    """)(dir).replacingOccurrences(of: "log_level = \"debug\"", with: "log_level = \"info\"")
+            }
+            let reload = try await daemon.ctl(["reload"])
+            #expect(reload.exitCode == 0, "\(reload)")
+            _ = try await daemon.ctl(["post", "--target", "second"])
+            try await daemon.waitForLog(containing: "\(list.baseURL)/second/v1/projects/@me/metrics", timeout: .seconds(10))
+            #expect(daemon.log().contains("dry run: request not sent"))
+            #expect(!daemon.log().contains(newToken))
+            Self.assertNoTokens(daemon.log())
+            #expect(list.requests().isEmpty)
+        }
+    }
+
     @Test func botstatsctlExits3WhenTheDaemonIsNotRunning() async throws {
         let socket = "/tmp/bsd-no-daemon-\(UUID().uuidString.prefix(8)).sock"
         let result = try await ProcessRunner.run(Binaries.control, ["--socket", socket, "status"])

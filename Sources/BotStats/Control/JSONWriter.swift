@@ -81,25 +81,12 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes `date` as a quoted ISO 8601 timestamp in UTC with whole seconds, floored.
+    /// Writes `date` as a quoted RFC 3339 timestamp in UTC with whole seconds, rounded down.
     public mutating func timestamp(_ date: Date) {
         separate()
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
         bytes.append(UInt8(ascii: "\""))
-        appendDigits(Int(parts.tm_year) + 1900, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mon) + 1, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mday), width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(Int(parts.tm_hour), width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), width: 2)
-        bytes.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
+        RFC3339.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 

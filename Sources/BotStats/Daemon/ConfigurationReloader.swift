@@ -10,12 +10,15 @@ public struct ConfigurationReloader: Sendable {
     let engine: PostingEngine<DaemonClock>
     let notifier: any ServiceNotifier
     let logger: Logger
+    let logSettings: LiveLogSettings
     let monotonicMicroseconds: @Sendable () -> UInt64
 
     public init(
         path: String, loader: ConfigurationLoader, engine: PostingEngine<DaemonClock>, notifier: any ServiceNotifier,
-        logger: Logger, monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicMicroseconds
+        logger: Logger, logSettings: LiveLogSettings,
+        monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicMicroseconds
     ) {
+        self.logSettings = logSettings
         self.path = path
         self.loader = loader
         self.engine = engine
@@ -38,6 +41,8 @@ public struct ConfigurationReloader: Sendable {
             notifier.notify("READY=1\nSTATUS=\(await engine.statusLine())")
             throw ControlError(code: "reload_failed", message: message)
         }
+        // New tokens are redacted before anything can log them; the new level applies at once.
+        logSettings.update(level: loaded.configuration.daemon.logLevel, secrets: loaded.configuration.allSecrets)
         for warning in loaded.warnings { logger.warning("\(warning)") }
         await engine.apply(loaded.configuration)
         let size = await engine.size()

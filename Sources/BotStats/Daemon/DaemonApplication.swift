@@ -19,11 +19,15 @@ public struct DaemonOptions: Sendable {
     public var watchdogInterval: Duration?
     /// Loads the configuration again on reload.
     public var loader: ConfigurationLoader
+    /// The level and tokens the daemon's log handler reads; a reload replaces them. Nil makes
+    /// settings of the daemon's own (its loggers then keep their level across reloads).
+    public var logSettings: LiveLogSettings?
 
     public init(
         dryRun: Bool = false, pid: Int, shutdownGrace: Duration = .seconds(5), inheritedControlSocket: CInt? = nil,
-        watchdogInterval: Duration? = nil, loader: ConfigurationLoader
+        watchdogInterval: Duration? = nil, loader: ConfigurationLoader, logSettings: LiveLogSettings? = nil
     ) {
+        self.logSettings = logSettings
         self.dryRun = dryRun
         self.pid = pid
         self.shutdownGrace = shutdownGrace
@@ -58,12 +62,14 @@ public struct DaemonApplication: Sendable {
                 atPath: configuration.daemon.stateDirectory, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
         }
+        let logSettings = options.logSettings
+            ?? LiveLogSettings(level: configuration.daemon.logLevel, secrets: configuration.allSecrets)
         let httpClient = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: HTTPClientTransport.clientConfiguration(connectTimeout: configuration.retry.timeout))
         let transport: any StatsTransport =
             options.dryRun
-            ? DryRunTransport(logger: logger, secrets: configuration.allSecrets)
+            ? DryRunTransport(logger: logger, settings: logSettings)
             : HTTPClientTransport(client: httpClient)
         let engine = PostingEngine(
             configuration: configuration, transport: transport,
@@ -71,7 +77,8 @@ public struct DaemonApplication: Sendable {
             clock: DaemonClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace,
             statusListener: { line in notifier.status(line) })
         let reloader = ConfigurationReloader(
-            path: configuration.path, loader: options.loader, engine: engine, notifier: notifier, logger: logger)
+            path: configuration.path, loader: options.loader, engine: engine, notifier: notifier, logger: logger,
+            logSettings: logSettings)
         let backend = DaemonControlBackend(engine: engine) { () async throws(ControlError) -> ReloadResult in
             try await reloader.reload()
         }

@@ -10,25 +10,40 @@ import Glibc
 ///
 /// Metadata is written as `key=value` pairs after the message; every line passes through the
 /// redactor first, so a token that slipped into a message still never reaches the journal.
+///
+/// The level and the tokens come from `LiveLogSettings`, which a reload replaces.
 public struct JournalLogHandler: LogHandler {
-    public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
-    private let redactor: Redactor
+    private let settings: LiveLogSettings
+    /// A level set on this one logger (`logger.logLevel = …`), which then ignores the settings'.
+    private var levelOverride: Logger.Level?
     private let write: @Sendable (String) -> Void
 
+    public var logLevel: Logger.Level {
+        get { levelOverride ?? settings.level }
+        set { levelOverride = newValue }
+    }
+
     /// - Parameters:
-    ///   - secrets: tokens that must never be written.
+    ///   - settings: the level, and the tokens that must never be written.
     ///   - write: where a finished line goes; stderr by default.
+    public init(
+        label: String, settings: LiveLogSettings,
+        write: @escaping @Sendable (String) -> Void = JournalLogHandler.writeToStderr
+    ) {
+        self.label = label
+        self.settings = settings
+        self.write = write
+    }
+
+    /// A handler with settings of its own, for tests and tools.
     public init(
         label: String, level: Logger.Level, secrets: [Secret] = [],
         write: @escaping @Sendable (String) -> Void = JournalLogHandler.writeToStderr
     ) {
-        self.label = label
-        self.logLevel = level
-        self.redactor = Redactor(secrets: secrets)
-        self.write = write
+        self.init(label: label, settings: LiveLogSettings(level: level, secrets: secrets), write: write)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -56,7 +71,7 @@ public struct JournalLogHandler: LogHandler {
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quoted("\(merged[key]!)"))"
         }
-        line = redactor.redact(line).replacingOccurrences(of: "\n", with: "\\n")
+        line = settings.redactor.redact(line).replacingOccurrences(of: "\n", with: "\\n")
         write(line + "\n")
     }
 

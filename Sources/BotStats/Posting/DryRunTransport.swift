@@ -3,16 +3,18 @@ import Logging
 /// `--dry-run`: logs the request that would have been sent (token redacted) and answers 200.
 public struct DryRunTransport: StatsTransport {
     private let logger: Logger
-    private let redactor: Redactor
+    private let settings: LiveLogSettings
 
-    /// `secrets` are every token of the configuration, so none reaches the log.
-    public init(logger: Logger, secrets: [Secret]) {
+    /// `settings` hold every token of the running configuration (reloads included), so none
+    /// reaches the log.
+    public init(logger: Logger, settings: LiveLogSettings) {
         self.logger = logger
-        self.redactor = Redactor(secrets: secrets)
+        self.settings = settings
     }
 
     public func send(_ request: OutgoingRequest, timeout: Duration) async -> Result<TransportResponse, PostFailure> {
         let headers = request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; ")
+        let redactor = settings.redactor
         logger.notice(
             "dry run: request not sent",
             metadata: [

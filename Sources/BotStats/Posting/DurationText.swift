@@ -19,11 +19,3 @@ public enum DurationText {
         return parts.prefix(2).joined()
     }
 }
-
-/// RFC 3339 UTC timestamps as the protocol and logs write them.
-public enum RFC3339 {
-    /// `date` as `2026-11-23T21:08:00Z`.
-    public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601)
-    }
-}

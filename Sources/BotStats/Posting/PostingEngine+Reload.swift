@@ -13,8 +13,13 @@ extension PostingEngine {
         let policy = RetryPolicy(settings: new.retry)
         let wallNow = wallClock()
         let now = clock.now
-        if new.daemon != configuration.daemon {
-            logger.warning("changes in [daemon] take effect at the next restart")
+        let restartOnly = [
+            ("control_socket", new.daemon.controlSocket != configuration.daemon.controlSocket),
+            ("state_directory", new.daemon.stateDirectory != configuration.daemon.stateDirectory),
+            ("metrics_listen", new.daemon.metricsListen != configuration.daemon.metricsListen),
+        ].filter(\.1).map { "daemon.\($0.0)" }
+        if !restartOnly.isEmpty {
+            logger.warning("changes to \(restartOnly.joined(separator: ", ")) take effect at the next restart")
         }
         var next: [BotRuntime] = []
         let previousNames = Set(bots.map(\.settings.name))

@@ -41,7 +41,7 @@ public struct StateFile: Sendable {
         var state = PersistedState()
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: botsDirectory) else { return state }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .rfc3339
         for file in names.sorted() where file.hasSuffix(".json") && !file.hasPrefix(".") {
             let path = "\(botsDirectory)/\(file)"
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -98,7 +98,7 @@ public struct StateFile: Sendable {
             throw systemError(botsDirectory)
         }
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .rfc3339
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data: Data
         do {

@@ -34,6 +34,27 @@ import Testing
         #expect(lines.all.allSatisfy { !$0.contains("SECRET") })
     }
 
+    @Test func aReloadChangesTheLevelAndTheTokensOfLoggersAlreadyHandedOut() {
+        let lines = Lines()
+        let settings = LiveLogSettings(level: .info, secrets: [Secret("tok-OLD-0123456789")])
+        let log = Logger(label: "test") { JournalLogHandler(label: $0, settings: settings, write: { lines.append($0) }) }
+        log.debug("hidden")
+        log.info("new token tok-NEW-0123456789")
+        settings.update(level: .debug, secrets: [Secret("tok-NEW-0123456789")])
+        log.debug("shown")
+        log.info("new token tok-NEW-0123456789")
+        #expect(lines.all == ["<6>new token tok-NEW-0123456789\n", "<7>shown\n", "<6>new token [redacted]\n"])
+    }
+
+    @Test func aLevelSetOnOneLoggerOutranksTheSettings() {
+        let lines = Lines()
+        let settings = LiveLogSettings(level: .error, secrets: [])
+        var log = Logger(label: "test") { JournalLogHandler(label: $0, settings: settings, write: { lines.append($0) }) }
+        log.logLevel = .debug
+        log.debug("shown")
+        #expect(lines.all == ["<7>shown\n"])
+    }
+
     @Test func multiLineMessagesStayOneJournalLine() {
         let lines = Lines()
         logger(lines).warning("one\ntwo")
