@@ -13,6 +13,9 @@ SYSUSERSDIR ?= /usr/lib/sysusers.d
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DOCDIR     ?= $(PREFIX)/share/doc/botstatsd
 CONFIG     ?= debug
+# Release binaries carry the Swift runtime and Foundation inside them: they run on a server
+# without the Swift toolchain, start faster and map less memory (see README, Performance).
+RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -34,7 +37,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c $(CONFIG) $(if $(filter release,$(CONFIG)),$(RELEASE_FLAGS))
 
 release:
 	$(MAKE) build CONFIG=release
@@ -63,8 +66,7 @@ run: build
 # Installs what `make release` built. Unit files name /usr/bin: with another PREFIX they are
 # rewritten to the real paths.
 # Figures for the README: release build, everything on 127.0.0.1 (see bench/bench.py).
-bench: deps
-	$(SWIFT) build -c release
+bench: release
 	python3 bench/bench.py .build/release
 
 install:
@@ -72,6 +74,8 @@ install:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 .build/$(CONFIG)/botstatsd $(DESTDIR)$(BINDIR)/botstatsd
 	install -m 0755 .build/$(CONFIG)/botstatsctl $(DESTDIR)$(BINDIR)/botstatsctl
+	@# Debug info is most of a static binary's size; the symbol table stays for backtraces.
+	if command -v strip >/dev/null; then strip --strip-debug $(DESTDIR)$(BINDIR)/botstatsd $(DESTDIR)$(BINDIR)/botstatsctl; fi
 	sed -e 's|/usr/bin/|$(BINDIR)/|g' systemd/botstatsd.service > $(DESTDIR)$(UNITDIR)/botstatsd.service
 	install -m 0644 systemd/botstatsd.socket $(DESTDIR)$(UNITDIR)/botstatsd.socket
 	install -m 0644 systemd/botstatsd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/botstatsd.conf
