@@ -77,7 +77,7 @@ public struct JSONWriter: Sendable {
     /// Writes an integer in decimal.
     public mutating func integer(_ value: Int) {
         separate()
-        appendDigits(value, width: 1)
+        appendDigits(value)
         needsComma = true
     }
 
@@ -90,8 +90,8 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Appends `value` in decimal, zero-padded to at least `width` digits.
-    private mutating func appendDigits(_ value: Int, width: Int) {
+    /// Appends `value` in decimal, without building a string.
+    private mutating func appendDigits(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -103,7 +103,7 @@ public struct JSONWriter: Sendable {
                 buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
                 count += 1
-            } while magnitude > 0 || count < width
+            } while magnitude > 0
             for position in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[position]) }
         }
     }
