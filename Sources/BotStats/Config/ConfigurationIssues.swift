@@ -24,6 +24,11 @@ final class ConfigurationIssues {
         }.map(\.element)
     }
 
+    /// A warning worded like an error: `file:line: key.path: message`.
+    func warning(file: String, locator: KeyLineLocator?, keyPath: String, _ message: String) {
+        warnings.append(ConfigurationError(file: file, line: locator?.line(of: keyPath), keyPath: keyPath, message: message).description)
+    }
+
     func warning(_ message: String) {
         warnings.append(message)
     }

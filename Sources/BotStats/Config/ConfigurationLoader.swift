@@ -282,10 +282,8 @@ public struct ConfigurationLoader: Sendable {
                 reader.error("body", "a GET request carries no body; use POST, PUT or PATCH, or remove body")
             }
             if !headers.contains(where: { $0.value.contains("{token}") }) {
-                let line = reader.locator.line(of: reader.path).map { ":\($0)" } ?? ""
-                reader.issues.warning(
-                    "\(reader.file)\(line): \(reader.path): no header uses {token}, so the list is sent no credentials; "
-                        + "e.g. headers = { Authorization = \"{token}\" }")
+                reader.warning(
+                    "", "no header uses {token}, so the list is sent no credentials; e.g. headers = { Authorization = \"{token}\" }")
             }
             shape = .custom(CustomTemplate(url: url, method: method, headers: headers, body: body))
         } else if let spec = ProviderTable.provider(named: providerName) {

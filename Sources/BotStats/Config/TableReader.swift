@@ -16,6 +16,10 @@ struct TableReader {
         issues.error(file: file, locator: locator, keyPath: keyPath(key), message)
     }
 
+    func warning(_ key: String, _ message: String) {
+        issues.warning(file: file, locator: locator, keyPath: keyPath(key), message)
+    }
+
     func has(_ key: String) -> Bool { table[key] != nil }
 
     private func typeError(_ key: String, expected: String, got value: any TOMLValueConvertible) {

@@ -58,11 +58,9 @@ struct TokenReader {
         default:
             token = value.trimmingCharacters(in: .whitespacesAndNewlines)
             if let mode = configMode, mode & 0o137 != 0 {
-                let line = reader.locator.line(of: reader.keyPath(key)).map { ":\($0)" } ?? ""
                 let octal = String(mode & 0o777, radix: 8)
-                reader.issues.warning(
-                    "\(reader.file)\(line): \(reader.keyPath(key)): inline token in a file with mode "
-                        + "\(String(repeating: "0", count: max(0, 4 - octal.count)) + octal); "
+                reader.warning(
+                    key, "inline token in a file with mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal); "
                         + "use token_file or token_credential, or chmod 0600 the file")
             }
         }

@@ -23,37 +23,35 @@ public struct ControlCommandHandler: Sendable {
                     code: "forbidden",
                     message: "only root, the daemon's user and members of the control socket's group may \(request.name)")
             }
-            switch request {
-            case .status(let bot):
-                return lastStatus.line(for: try await backend.status(bot: bot))
-            case .set(let bot, let update):
-                return ControlResponse.success(try await offEventLoop { () async throws(ControlError) in
-                    try await backend.set(bot: bot, update: update)
-                })
-            case .post(let bot, let target):
-                return ControlResponse.success(PostResults(results: try await offEventLoop { () async throws(ControlError) in
-                    try await backend.post(bot: bot, target: target)
-                }))
-            case .reload:
-                return ControlResponse.success(try await offEventLoop { () async throws(ControlError) in
-                    try await backend.reload()
-                })
-            case .metrics:
-                return ControlResponse.success(MetricsResult(text: await backend.metrics()))
+            // Commands that change things write the state file and wait for `fsync`; they run on
+            // Swift's global executor so they never stall the event loop's other connections.
+            if request.isMutating {
+                return try await withTaskExecutorPreference(globalConcurrentExecutor) { () async throws(ControlError) in
+                    try await answer(request)
+                }
             }
+            return try await answer(request)
         } catch let error as ControlError {
             return ControlResponse.failure(error)
         } catch {
             return ControlResponse.failure(ControlError(code: "internal", message: "unexpected error"))
         }
     }
-}
 
-/// Runs `body` on Swift's global executor rather than the connection's event loop: commands
-/// that change things write the state file and wait for `fsync`, which must not stall the
-/// loop's other connections.
-private func offEventLoop<T>(_ body: () async throws(ControlError) -> T) async throws(ControlError) -> T {
-    try await withTaskExecutorPreference(globalConcurrentExecutor, operation: body)
+    private func answer(_ request: ControlRequest) async throws(ControlError) -> String {
+        switch request {
+        case .status(let bot):
+            return lastStatus.line(for: try await backend.status(bot: bot))
+        case .set(let bot, let update):
+            return ControlResponse.success(try await backend.set(bot: bot, update: update))
+        case .post(let bot, let target):
+            return ControlResponse.success(PostResults(results: try await backend.post(bot: bot, target: target)))
+        case .reload:
+            return ControlResponse.success(try await backend.reload())
+        case .metrics:
+            return ControlResponse.success(MetricsResult(text: await backend.metrics()))
+        }
+    }
 }
 
 /// The result object of `post`.

@@ -166,7 +166,7 @@ extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
     /// Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.
     public func write(to json: inout JSONWriter) {
         json.object { json in
-            for key in keys.sorted() { json.field(dynamic: key, self[key]!) }
+            for (key, value) in sorted(by: { $0.key < $1.key }) { json.field(dynamic: key, value) }
         }
     }
 }

@@ -2,8 +2,8 @@ import NIOCore
 import ServiceLifecycle
 
 /// Serves every connection `listener` accepts, each in its own child task on the connection's
-/// event loop, until a graceful
-/// shutdown closes the listener; then cancels what is still being served.
+/// event loop, until a graceful shutdown closes the listener; then cancels what is still being
+/// served.
 ///
 /// Shared by the control socket and the metrics endpoint. `background`, when given, runs beside
 /// the connections for as long as the listener does (the control socket's idle sweeper).
