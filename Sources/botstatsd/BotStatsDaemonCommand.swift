@@ -3,6 +3,10 @@ import BotStats
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `botstatsd`: parse flags, load the configuration, build the daemon, run it.
 @main
 struct BotStatsDaemonCommand: AsyncParsableCommand {
@@ -21,6 +25,10 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
     var dryRun = false
 
     mutating func run() async throws {
+        // systemd's watchdog ends a wedged daemon with SIGABRT. The Swift runtime's crash
+        // backtracer catches it, cannot start under the unit's MemoryDenyWriteExecute=, and
+        // returns, leaving the wedged daemon running until SIGKILL. SIGABRT must kill at once.
+        signal(SIGABRT, SIG_DFL)
         let environment = ProcessInfo.processInfo.environment
         let path = config ?? environment["BOTSTATSD_CONFIG"] ?? "/etc/botstatsd/botstatsd.toml"
         let loader = ConfigurationLoader(environment: .fromProcess(environment))

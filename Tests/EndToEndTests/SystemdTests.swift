@@ -138,6 +138,60 @@ import Glibc
         }
     }
 
+    @Test func stopWithTheWatchdogOnExitsZero() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(
+                configTOML: Self.config(list), environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
+            defer { daemon.cleanup() }
+            _ = try await notify.waitFor({ $0.isWatchdog }, timeout: .seconds(10))
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit(timeout: .seconds(5)) == 0)
+            #expect(!daemon.log().contains("fatal"), "\(daemon.log())")
+        }
+    }
+
+    /// SIGTERM with everything in flight at once: a request a list takes a minute to answer, a
+    /// list that deferred us for 100 minutes, a `post` waiting for its outcome, an idle client
+    /// and a client that pipelines requests without reading the answers. The daemon still exits
+    /// 0 within the 5 s grace, and the waiting `post` gets an answer.
+    @Test func stopEndsWithinTheGraceWhateverIsInFlight() async throws {
+        try await FakeBotList.withServer { list in
+            let metrics = "/v1/projects/@me/metrics"
+            list.script(path: "/slow" + metrics, [FakeResponse.ok.delayed(by: .seconds(60))])
+            list.script(path: "/deferred" + metrics, [.tooManyRequests(retryAfter: "6000")])
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(
+                configTOML: Self.config(list, targets: ["topgg", "slow", "deferred"]),
+                environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
+            defer { daemon.cleanup() }
+            _ = try await daemon.ctl(["set", "--servers", "5"])
+            _ = try await list.waitForRequests(path: "/slow" + metrics, count: 1, timeout: .seconds(10))
+            _ = try await list.waitForRequests(path: "/deferred" + metrics, count: 1, timeout: .seconds(10))
+            let post = Task { try await daemon.ctl(["--timeout", "60s", "post", "--target", "slow"]) }
+            let idle = try RawControlClient.connect(path: daemon.controlSocket)
+            defer { idle.close() }
+            let greedy = try RawControlClient.connect(path: daemon.controlSocket)
+            defer { greedy.close() }
+            // Until the daemon's answers fill both socket buffers and it stops reading.
+            var sent = 0
+            for _ in 0..<100 where sent < 4 << 20 {
+                sent += try greedy.pipelineWithoutReading(#"{"v":1,"cmd":"status"}"#)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let stopAt = ContinuousClock.now
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit(timeout: .seconds(6)) == 0, "\(daemon.log())")
+            let took = stopAt.duration(to: .now)
+            #expect(took < .seconds(5), "the stop took \(took)")
+            #expect(!daemon.log().contains("fatal"))
+            let answer = try await post.value
+            #expect(answer.stdout.contains("slow") || answer.stderr.contains("shutting_down"), "\(answer)")
+        }
+    }
+
     @Test func staleSocketIsReplacedButALiveDaemonIsNot() async throws {
         try await FakeBotList.withServer { list in
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list))

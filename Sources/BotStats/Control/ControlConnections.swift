@@ -19,6 +19,10 @@ final class ControlConnections: Sendable {
         /// The sweeper, while it waits for a first connection.
         var waiter: CheckedContinuation<Void, Never>?
         var cancelled = false
+        /// The daemon is stopping: connections close as soon as they are idle.
+        var draining = false
+        /// The stop, while it waits for the last connection to close.
+        var emptyWaiter: CheckedContinuation<Void, Never>?
     }
 
     let limit: Int
@@ -76,16 +80,54 @@ final class ControlConnections: Sendable {
         }
     }
 
-    /// Marks the connection as running a command (`busy`) or done with one.
-    func touch(_ id: Int, busy: Bool, now: ContinuousClock.Instant) {
+    /// Marks the connection as running a command (`busy`) or done with one; false when a
+    /// connection done with its command is to close because the daemon is stopping.
+    @discardableResult
+    func touch(_ id: Int, busy: Bool, now: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
             state.entries[id]?.busy = busy
             state.entries[id]?.lastActivity = now
+            return busy || !state.draining
         }
     }
 
     func remove(_ id: Int) {
-        _ = state.withLock { $0.entries.removeValue(forKey: id) }
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.entries.removeValue(forKey: id)
+            guard state.entries.isEmpty else { return nil }
+            defer { state.emptyWaiter = nil }
+            return state.emptyWaiter
+        }?.resume()
+    }
+
+    /// The daemon is stopping: idle connections close now, busy ones once their command is
+    /// answered.
+    func beginDraining() {
+        let idle = state.withLock { state -> [any Channel] in
+            state.draining = true
+            return state.entries.values.filter { !$0.busy }.map(\.channel)
+        }
+        for channel in idle { channel.close(promise: nil) }
+    }
+
+    /// Returns once no connection is open (at once if none is), or when the calling task is
+    /// cancelled.
+    func waitUntilEmpty() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.entries.isEmpty || Task.isCancelled { return true }
+                    state.emptyWaiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state in
+                defer { state.emptyWaiter = nil }
+                return state.emptyWaiter
+            }?.resume()
+        }
     }
 
     /// Closes every connection idle for longer than `idleTimeout`.

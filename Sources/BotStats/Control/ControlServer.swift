@@ -96,10 +96,15 @@ public final class ControlServer: Service {
         unlink(path)
     }
 
-    /// Accepts connections until the service group shuts down.
-    public func run() async throws {
+    /// How long a stop lets commands already running finish before their connections are cut.
+    static let drainTime: Duration = .milliseconds(400)
+
+    /// Accepts connections until the service group shuts down; then answers what is already
+    /// being answered (for at most `drainTime`), closes every connection and removes the socket
+    /// file it created.
+    public func run() async {
         let connections = self.connections
-        try await serveConnections(
+        await serveConnections(
             of: channel,
             background: {
                 // One sweeper for all connections, rather than a timer per connection. It runs a
@@ -110,6 +115,13 @@ public final class ControlServer: Service {
                     await connections.waitForConnection()
                     try? await DaemonClock().sleep(for: period)
                     connections.closeIdle(now: .now)
+                }
+            },
+            drain: {
+                connections.beginDraining()
+                let clock = DaemonClock()
+                await untilDeadline(clock.now.advanced(by: Self.drainTime), on: clock) {
+                    await connections.waitUntilEmpty()
                 }
             },
             serve: { await self.serve($0) })
@@ -123,6 +135,16 @@ public final class ControlServer: Service {
             return
         }
         defer { connections.remove(id) }
+        // Cancelled at the end of a stop: closing the channel also ends a write that waits on a
+        // client that does not read, which would otherwise hold the stop open forever.
+        await withTaskCancellationHandler {
+            await serve(connection, id: id)
+        } onCancel: {
+            connection.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>, id: Int) async {
         let peer = await Self.peerIdentity(of: connection.channel)
         let mayChange = policy.mayChange(peer)
         do {
@@ -143,7 +165,8 @@ public final class ControlServer: Service {
                         answer.writeString(response)
                         answer.writeInteger(UInt8(ascii: "\n"))
                         try await channel.writeAndFlush(answer)
-                        connections.touch(id, busy: false, now: .now)
+                        // While the daemon stops, a connection closes once its command is answered.
+                        guard connections.touch(id, busy: false, now: .now) else { return }
                     case .tooLong:
                         let error = ControlError.badRequest("request line longer than \(Self.maximumLineLength) bytes")
                         try await channel.writeAndFlush(ByteBuffer(string: ControlResponse.failure(error) + "\n"))

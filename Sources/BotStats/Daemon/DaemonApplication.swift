@@ -11,7 +11,7 @@ public struct DaemonOptions: Sendable {
     public var dryRun: Bool
     /// The process id shown in status.
     public var pid: Int
-    /// How long in-flight posts may finish after SIGTERM.
+    /// How long a stop may take, SIGTERM to exit; in-flight posts get four fifths of it.
     public var shutdownGrace: Duration
     /// A listening control socket passed by systemd (`FileDescriptorName=control`), if any.
     public var inheritedControlSocket: CInt?
@@ -47,6 +47,8 @@ public struct DaemonApplication: Sendable {
     let reloader: ConfigurationReloader
     let metricsServer: MetricsHTTPServer?
     let watchdogInterval: Duration?
+    /// The whole stop, SIGTERM to exit.
+    let shutdownGrace: Duration
     let httpClient: HTTPClient
     let notifier: any ServiceNotifier
     let logger: Logger
@@ -74,7 +76,7 @@ public struct DaemonApplication: Sendable {
         let engine = PostingEngine(
             configuration: configuration, transport: transport,
             stateFile: StateFile(directory: configuration.daemon.stateDirectory, writable: !options.dryRun),
-            clock: DaemonClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace,
+            clock: DaemonClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace * 4 / 5,
             statusListener: { line in notifier.status(line) })
         let reloader = ConfigurationReloader(
             path: configuration.path, loader: options.loader, engine: engine, notifier: notifier, logger: logger,
@@ -93,7 +95,7 @@ public struct DaemonApplication: Sendable {
                 handler: ControlCommandHandler(backend: backend), logger: logger)
             return DaemonApplication(
                 engine: engine, control: control, reloader: reloader, metricsServer: metricsServer,
-                watchdogInterval: options.watchdogInterval,
+                watchdogInterval: options.watchdogInterval, shutdownGrace: options.shutdownGrace,
                 httpClient: httpClient, notifier: notifier, logger: logger)
         } catch {
             try? await httpClient.shutdown()
@@ -101,27 +103,28 @@ public struct DaemonApplication: Sendable {
         }
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops gracefully: `STOPPING=1`, in-flight posts finish
-    /// within the grace period, state is saved.
+    /// Runs until SIGTERM or SIGINT, then stops gracefully within `shutdownGrace`: `STOPPING=1`,
+    /// in-flight posts finish (or are cut off), state is saved, the control socket closes last.
     public func run() async throws {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: engine),
-            .init(service: control),
-            .init(service: ReloadSignalService(reloader: reloader)),
-        ]
+        // A stop runs through this list backwards: STOPPING=1 first, then the watchdog, then the
+        // engine (in-flight posts get most of the grace, waiting `post` calls get their answers,
+        // state is saved), and the control socket last, so `status` answers while the daemon stops
+        // and no client is left waiting on an engine that has already stopped.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
         if let metricsServer { services.append(.init(service: metricsServer)) }
+        services.append(.init(service: ReloadSignalService(reloader: reloader)))
+        services.append(.init(service: engine))
         if let watchdogInterval {
             services.append(.init(service: WatchdogService(
                 interval: watchdogInterval, probe: engine, notifier: notifier, clock: DaemonClock())))
             logger.info("watchdog on", metadata: ["interval": "\(DurationText.format(watchdogInterval))"])
         }
-        // Last, so it hears of a shutdown first and says STOPPING=1 before anything stops.
         services.append(.init(service: LifecycleNotifierService(notifier: notifier)))
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Whatever still runs when the grace is over is cancelled: a stop never outlasts it.
+        configuration.maximumGracefulShutdownDuration = shutdownGrace * 9 / 10
+        let group = ServiceGroup(configuration: configuration)
         notifier.ready(status: await engine.statusLine())
         logger.notice("ready", metadata: ["version": "\(BotStatsVersion.version)"])
         do {

@@ -43,8 +43,9 @@ public final class MetricsHTTPServer: Service {
         return MetricsHTTPServer(channel: channel, render: render, logger: logger)
     }
 
-    public func run() async throws {
-        try await serveConnections(of: channel, serve: { await self.serve($0) })
+    /// Serves scrapes until the service group stops; never throws.
+    public func run() async {
+        await serveConnections(of: channel, serve: { await self.serve($0) })
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {

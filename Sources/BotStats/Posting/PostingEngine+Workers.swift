@@ -11,11 +11,13 @@ enum WorkerStep: Sendable {
 }
 
 extension PostingEngine: Service {
-    /// Runs one worker per target and one repost timer per bot until a graceful shutdown, then
-    /// gives in-flight posts `shutdownGrace` to finish and saves the state.
+    /// Runs one worker per target and one repost timer per bot until a graceful shutdown or
+    /// cancellation, then gives in-flight posts `shutdownGrace` to finish and saves the state.
     ///
     /// Workers are started from the `spawns` stream, so a reload can add lists while running.
-    public nonisolated func run() async throws {
+    /// It never throws: stopping is the normal end, and a thrown error would make the daemon
+    /// exit 1 and leave its unit `failed`.
+    public nonisolated func run() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for await spawn in self.spawns {
@@ -27,10 +29,9 @@ extension PostingEngine: Service {
                     }
                 }
                 await self.beginStopping()
-                let deadline = self.clock.now.advanced(by: self.shutdownGrace)
-                while await self.inFlightCount() > 0, self.clock.now < deadline {
-                    try? await self.clock.sleep(for: .milliseconds(20))
-                }
+                await self.awaitInFlightRequests(until: self.clock.now.advanced(by: self.shutdownGrace))
+                // Sleeping workers and requests still out after the grace end here; a post cut
+                // off is sent again at the next start (its counts are not marked delivered).
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -39,17 +40,46 @@ extension PostingEngine: Service {
         await finishStopping()
     }
 
+    /// No new request starts from here on; idle workers end at once.
     func beginStopping() {
         stopping = true
         logger.notice("stopping: waiting for in-flight posts", metadata: ["in_flight": "\(inFlightCount())"])
+        for bot in bots {
+            bot.repostWake.finish()
+            for target in bot.targets { target.wake.finish() }
+        }
     }
 
     func inFlightCount() -> Int {
         bots.reduce(0) { $0 + $1.targets.filter { $0.sending != nil }.count }
     }
 
+    /// Returns when no request is in flight any more, at `deadline`, or on cancellation,
+    /// whichever comes first.
+    nonisolated func awaitInFlightRequests(until deadline: C.Instant) async {
+        await untilDeadline(deadline, on: clock) { await self.inFlightRequestsFinished() }
+    }
+
+    /// Suspends until `complete` records the last in-flight request while stopping.
+    func inFlightRequestsFinished() async {
+        guard inFlightCount() > 0, !Task.isCancelled else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                drainWaiter = continuation
+            }
+        } onCancel: {
+            Task { await self.resumeDrainWaiter() }
+        }
+    }
+
+    func resumeDrainWaiter() {
+        drainWaiter?.resume()
+        drainWaiter = nil
+    }
+
     func finishStopping() {
         stopping = true
+        resumeDrainWaiter()
         for b in bots.indices {
             for t in bots[b].targets.indices {
                 resolveWaiters(botIndex: b, targetIndex: t, outcome: "stopped")
@@ -75,6 +105,9 @@ extension PostingEngine: Service {
                 do { try await clock.sleep(for: duration) } catch { return }
             case .send(let request, let version, let timeout):
                 let result = await transport.send(request, timeout: timeout)
+                // Cut off by a stop: what the list made of it is unknown, so nothing is recorded;
+                // the counts stay undelivered and go out again at the next start.
+                if Task.isCancelled { return }
                 await complete(bot: bot, target: target, generation: generation, version: version, result: result)
             }
         }
@@ -113,6 +146,9 @@ extension PostingEngine: Service {
         let wallNow = wallClock()
         var target = bots[b].targets[t]
         target.sending = nil
+        defer {
+            if stopping, inFlightCount() == 0 { resumeDrainWaiter() }
+        }
         var failure: PostFailure?
         var reading = RateLimitReading()
         let logMetadata: Logger.Metadata = [

@@ -60,6 +60,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     var retryPolicy: RetryPolicy
     var redactor: Redactor
     var stopping = false
+    /// The engine's run loop, waiting while stopping for the last in-flight request.
+    var drainWaiter: CheckedContinuation<Void, Never>?
     var saveScheduled = false
     /// Bots whose outcomes changed since the last write.
     var dirtyBots: Set<String> = []

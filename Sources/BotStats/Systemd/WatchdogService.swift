@@ -26,12 +26,21 @@ public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
         self.clock = clock
     }
 
-    public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    /// Pings until a graceful shutdown or cancellation, then returns normally.
+    ///
+    /// A stop cancels the sleep between pings; that is how the loop ends, not a failure. Were it
+    /// thrown, the service group would take it for a crash and the daemon would exit 1, leaving
+    /// the unit `failed` after every `systemctl stop`.
+    public func run() async {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await probe.heartbeat()
                 notifier.watchdog()
-                try await clock.sleep(for: interval / 2)
+                do {
+                    try await clock.sleep(for: interval / 2)
+                } catch {
+                    return
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -59,6 +60,32 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(notifier.count == 2)
+    }
+
+    @Test func cancellationEndsTheLoopWithoutAnError() async throws {
+        let clock = ManualClock()
+        let notifier = RecordingNotifier()
+        let service = WatchdogService(interval: .seconds(10), probe: WedgingProbe(healthyBeats: 100), notifier: notifier, clock: clock)
+        // `run()` does not throw: a cancelled sleep is the normal end of the loop.
+        let task = Task { await service.run() }
+        try await eventually("asleep") { clock.sleeperCount == 1 }
+        task.cancel()
+        await task.value
+        #expect(clock.sleeperCount == 0)
+        #expect(notifier.count == 1)
+    }
+
+    /// A service group stopped gracefully while the watchdog sleeps ends without an error, which
+    /// is what makes `systemctl stop` leave the unit `inactive` rather than `failed`.
+    @Test func aGracefulStopOfTheGroupIsNotAFailure() async throws {
+        let clock = ManualClock()
+        let notifier = RecordingNotifier()
+        let service = WatchdogService(interval: .seconds(10), probe: WedgingProbe(healthyBeats: 100), notifier: notifier, clock: clock)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
+        let run = Task { try await group.run() }
+        try await eventually("asleep") { clock.sleeperCount == 1 }
+        await group.triggerGracefulShutdown()
+        try await run.value
     }
 
     @Test func theEngineAnswersHeartbeats() async throws {

@@ -59,6 +59,29 @@ final class RawControlClient {
         }
     }
 
+    /// Sends `line` (plus a newline) again and again without waiting, until the socket's send
+    /// buffer is full or `maximumBytes` are sent, and never reads an answer: a client that
+    /// pipelines requests and does not read. Returns the bytes sent.
+    @discardableResult
+    func pipelineWithoutReading(_ line: String, maximumBytes: Int = 8 << 20) throws -> Int {
+        try requireOpen()
+        let bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
+        var total = 0
+        while total < maximumBytes {
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent > 0 {
+                total += sent
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                return total
+            } else if errno != EINTR {
+                throw SupportError.posix("send", errno, path)
+            }
+        }
+        return total
+    }
+
     /// Reads one newline-terminated line, without its newline.
     ///
     /// - Returns: the line, or `nil` when the daemon closed the connection (end of file or `ECONNRESET`); a
