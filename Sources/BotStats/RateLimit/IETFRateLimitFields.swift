@@ -71,7 +71,7 @@ struct IETFRateLimitFields: Sendable, Equatable {
             fields.remaining = fields.remaining ?? count(raw, parameter: key, reject: reject)
         case "reset":
             guard fields.reset == nil else { return }
-            switch DecimalSeconds.parse(raw) {
+            switch DecimalSeconds.parseSaturating(raw) {
             case .success(let seconds): fields.reset = ResetValue(seconds)
             case .failure(let why): reject(key, raw, why)
             }

@@ -18,7 +18,7 @@ public enum RateLimitParser {
     /// (2) `X-RateLimit-Reset-After`, (3) the IETF reset, (4) `X-RateLimit-Reset`, each of
     /// (2)–(4) only when its own dialect's remaining is 0 or the status is 429; else nil.
     /// A syntactically valid wait beyond the cap is clamped to it (the list clearly wants
-    /// silence); one that overflows 64-bit seconds is ignored as a bug.
+    /// silence), including digits too many for 64 bits, which saturate.
     public static func parse(
         status: Int,
         headers: [(name: String, value: String)],
@@ -50,8 +50,10 @@ public enum RateLimitParser {
         // The X-RateLimit-* dialect (Discord, most lists).
         let xLimit = fields.first("x-ratelimit-limit", log: log, DecimalSeconds.count)
         let xRemaining = fields.first("x-ratelimit-remaining", log: log, DecimalSeconds.count)
-        let resetAfter = fields.first("x-ratelimit-reset-after", log: log) { DecimalSeconds.parse($0).map(\.asSeconds) }
-        let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parse($0).map(ResetValue.init) }
+        let resetAfter = fields.first("x-ratelimit-reset-after", log: log) {
+            DecimalSeconds.parseSaturating($0).map(\.asSeconds)
+        }
+        let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) }
             .map { $0.wait(from: reference) }
         let isGlobal = fields.first("x-ratelimit-global", log: log) { value in
             switch value.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -73,7 +75,7 @@ public enum RateLimitParser {
         let ietfRemaining = structured.remaining
             ?? fields.first("ratelimit-remaining", log: log, DecimalSeconds.count)
         let ietfReset = (structured.reset
-            ?? fields.first("ratelimit-reset", log: log) { DecimalSeconds.parse($0).map(ResetValue.init) })
+            ?? fields.first("ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) })
             .map { $0.wait(from: reference) }
 
         let mustWait = { (remaining: Int?) in remaining == 0 || status == 429 }

@@ -229,9 +229,10 @@ struct RateLimitParserTests {
         RateLimitParserCase(name: "Retry-After negative", status: 429, headers: [("Retry-After", "-5")], expected: reading()),
         RateLimitParserCase(name: "Retry-After NaN", status: 429, headers: [("Retry-After", "NaN")], expected: reading()),
         RateLimitParserCase(name: "Retry-After inf", status: 429, headers: [("Retry-After", "inf")], expected: reading()),
-        RateLimitParserCase(name: "Retry-After overflowing Int64", status: 429, headers: [("Retry-After", "99999999999999999999")], expected: reading()),
+        RateLimitParserCase(name: "Retry-After negative and overflowing", status: 429, headers: [("Retry-After", "-99999999999999999999")], expected: reading()),
+        RateLimitParserCase(name: "Retry-After digits then garbage", status: 429, headers: [("Retry-After", "99999999999999999999x")], expected: reading()),
         RateLimitParserCase(name: "X-RateLimit-Reset negative", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "-5")], expected: reading(remaining: 0)),
-        RateLimitParserCase(name: "X-RateLimit-Reset overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "99999999999999999999")], expected: reading(remaining: 0)),
+        RateLimitParserCase(name: "X-RateLimit-Reset negative and overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "-99999999999999999999")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "X-RateLimit-Reset garbage", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "soon")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "Reset-After Infinity", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "Infinity")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "remaining negative", headers: [("X-RateLimit-Remaining", "-1"), ("X-RateLimit-Reset", "30")], expected: reading(resetIn: .seconds(30))),
@@ -239,7 +240,7 @@ struct RateLimitParserTests {
         RateLimitParserCase(name: "limit garbage", headers: [("X-RateLimit-Limit", "lots")], expected: reading()),
         RateLimitParserCase(name: "structured garbage", headers: [("RateLimit", "\"d\";r=x;t=-4")], expected: reading()),
         RateLimitParserCase(name: "structured unterminated quote", headers: [("RateLimit", "\"d;r=0;t=30")], expected: reading()),
-        RateLimitParserCase(name: "body overflowing", status: 429, body: #"{"retry_after": 1e20}"#, expected: reading()),
+        RateLimitParserCase(name: "body negative and overflowing", status: 429, body: #"{"retry_after": -1e20}"#, expected: reading()),
         RateLimitParserCase(name: "body too large for Double", status: 429, body: #"{"retry_after": 1e400}"#, expected: reading()),
         RateLimitParserCase(name: "garbage then a valid Retry-After", status: 429, headers: [("Retry-After", "-1"), ("Retry-After", "5")], expected: reading(wait: .seconds(5))),
     ]
@@ -269,6 +270,36 @@ struct RateLimitParserTests {
     @Test(arguments: capRows)
     func serverWaitsAreCappedAtSixHours(_ row: RateLimitParserCase) {
         #expect(parse(row) == row.expected)
+    }
+
+    /// `delay-seconds` is `1*DIGIT` with no upper bound: a number too large for any clock is still the
+    /// list asking for silence, so it saturates to the cap rather than being thrown away.
+    static let saturationRows: [RateLimitParserCase] = [
+        RateLimitParserCase(name: "Retry-After overflowing 64 bits", status: 429, headers: [("Retry-After", "99999999999999999999")], expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "Retry-After 2^63", status: 503, headers: [("Retry-After", "9223372036854775808")], expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "Retry-After overflowing with a fraction", status: 429, headers: [("Retry-After", "99999999999999999999.5")], expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "X-RateLimit-Reset-After overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "X-RateLimit-Reset overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "IETF t overflowing", headers: [("RateLimit", "\"d\";r=0;t=99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "IETF RateLimit-Reset overflowing", headers: [("RateLimit-Remaining", "0"), ("RateLimit-Reset", "99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "older dictionary reset overflowing", headers: [("RateLimit", "limit=10, remaining=0, reset=99999999999999999999")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "body number beyond 64 bits", status: 429, body: #"{"retry_after": 1e20}"#, expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "body numeric string beyond 64 bits", status: 429, body: #"{"retry_after": "99999999999999999999"}"#, expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "body expiresIn beyond 64 bits", status: 429, body: #"{"expiresIn": "99999999999999999999"}"#, expected: reading(wait: sixHours)),
+    ]
+
+    @Test(arguments: saturationRows)
+    func overflowingDeltasSaturateToTheCap(_ row: RateLimitParserCase) {
+        let result = parse(row)
+        #expect(result == row.expected)
+        for wait in [result.requiredWait, result.resetIn].compactMap(\.self) {
+            #expect(wait >= .zero && wait <= sixHours)
+        }
     }
 
     // MARK: - Logging
