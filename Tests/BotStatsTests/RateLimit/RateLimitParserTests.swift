@@ -116,7 +116,7 @@ struct RateLimitParserTests {
                    expected: reading(limit: 100, remaining: 0, resetIn: .seconds(30), wait: .seconds(30))),
         RateLimitParserCase(name: "draft-07 token name and quoted values", headers: [("RateLimit", "default;r=\"0\";t=\"12\"")],
                    expected: reading(remaining: 0, resetIn: .seconds(12), wait: .seconds(12))),
-        RateLimitParserCase(name: "draft-07 first item only", headers: [("RateLimit", "\"burst\";r=0;t=5, \"day\";r=900;t=3600")],
+        RateLimitParserCase(name: "draft-07 the exhausted item binds, not the larger one", headers: [("RateLimit", "\"burst\";r=0;t=5, \"day\";r=900;t=3600")],
                    expected: reading(remaining: 0, resetIn: .seconds(5), wait: .seconds(5))),
         RateLimitParserCase(name: "draft-07 policy matched by name", headers: [("RateLimit", "\"burst\";r=0;t=5"), ("RateLimit-Policy", "\"day\";q=1000;w=86400, \"burst\";q=10;w=1")],
                    expected: reading(limit: 10, remaining: 0, resetIn: .seconds(5), wait: .seconds(5))),
@@ -137,6 +137,51 @@ struct RateLimitParserTests {
 
     @Test(arguments: ietfRows)
     func ietfDialect(_ row: RateLimitParserCase) {
+        #expect(parse(row) == row.expected)
+    }
+
+    // MARK: - Several RateLimit items and lines
+
+    /// express-rate-limit sends one `RateLimit` and one `RateLimit-Policy` line per limiter; proxies fold
+    /// them into one comma-separated line. Every item counts, whichever line it came on.
+    static let severalPolicyRows: [RateLimitParserCase] = [
+        RateLimitParserCase(name: "express-rate-limit: two limiters on two lines, the second exhausted",
+                   headers: [("RateLimit-Policy", "\"6-in-1hr\"; q=6; w=3600"), ("RateLimit-Policy", "\"1-in-5sec\"; q=1; w=5"),
+                             ("RateLimit", "\"6-in-1hr\"; r=5; t=3600"), ("RateLimit", "\"1-in-5sec\"; r=0; t=3")],
+                   expected: reading(limit: 1, remaining: 0, resetIn: .seconds(3), wait: .seconds(3))),
+        RateLimitParserCase(name: "the same two limiters folded into one line each",
+                   headers: [("RateLimit-Policy", "\"6-in-1hr\";q=6;w=3600, \"1-in-5sec\";q=1;w=5"),
+                             ("RateLimit", "\"6-in-1hr\";r=5;t=3600, \"1-in-5sec\";r=0;t=3")],
+                   expected: reading(limit: 1, remaining: 0, resetIn: .seconds(3), wait: .seconds(3))),
+        RateLimitParserCase(name: "several exhausted items: the longest t is waited out",
+                   headers: [("RateLimit", "\"burst\";r=0;t=5, \"day\";r=0;t=3600")],
+                   expected: reading(remaining: 0, resetIn: .seconds(3600), wait: .seconds(3600))),
+        RateLimitParserCase(name: "several exhausted lines: the longest t is waited out",
+                   headers: [("RateLimit", "\"a\";r=0;t=2"), ("ratelimit", "\"b\";r=0;t=9"), ("RateLimit", "\"c\";r=4;t=60")],
+                   expected: reading(remaining: 0, resetIn: .seconds(9), wait: .seconds(9))),
+        RateLimitParserCase(name: "none exhausted: the item with the fewest left is reported, no wait",
+                   headers: [("RateLimit", "\"day\";r=900;t=3600, \"burst\";r=2;t=5")],
+                   expected: reading(remaining: 2, resetIn: .seconds(5))),
+        RateLimitParserCase(name: "a 429 with none exhausted waits for the item with the fewest left", status: 429,
+                   headers: [("RateLimit", "\"day\";r=900;t=3600, \"burst\";r=2;t=5")],
+                   expected: reading(remaining: 2, resetIn: .seconds(5), wait: .seconds(5))),
+        RateLimitParserCase(name: "a policy on a later RateLimit-Policy line is found by name",
+                   headers: [("RateLimit-Policy", "\"day\";q=1000;w=86400"), ("RateLimit-Policy", "\"burst\";q=10;w=1"),
+                             ("RateLimit", "\"burst\";r=0;t=5")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: .seconds(5), wait: .seconds(5))),
+        RateLimitParserCase(name: "a garbage item does not hide a valid exhausted one",
+                   headers: [("RateLimit", "\"a\";r=x;t=30, \"b\";r=0;t=4")],
+                   expected: reading(remaining: 0, resetIn: .seconds(4), wait: .seconds(4))),
+        RateLimitParserCase(name: "older dictionary form, one policy per line",
+                   headers: [("RateLimit", "limit=100, remaining=50, reset=60"), ("RateLimit", "limit=10, remaining=0, reset=7")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: .seconds(7), wait: .seconds(7))),
+        RateLimitParserCase(name: "older dictionary form, two policies folded into one line",
+                   headers: [("RateLimit", "limit=100, remaining=50, reset=60, limit=10, remaining=0, reset=7")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: .seconds(7), wait: .seconds(7))),
+    ]
+
+    @Test(arguments: severalPolicyRows)
+    func everyRateLimitItemOnEveryLineCounts(_ row: RateLimitParserCase) {
         #expect(parse(row) == row.expected)
     }
 
