@@ -49,6 +49,7 @@ struct RateLimitParserTests {
         RateLimitParserCase(name: "lowercase name", status: 429, headers: [("retry-after", "7")], expected: reading(wait: .seconds(7))),
         RateLimitParserCase(name: "uppercase name", status: 429, headers: [("RETRY-AFTER", "7")], expected: reading(wait: .seconds(7))),
         RateLimitParserCase(name: "honoured on a 503", status: 503, headers: [("Retry-After", "15")], expected: reading(wait: .seconds(15))),
+        RateLimitParserCase(name: "honoured on Cloudflare's 522", status: 522, headers: [("Retry-After", "15")], expected: reading(wait: .seconds(15))),
         RateLimitParserCase(name: "first parseable duplicate wins", status: 429, headers: [("Retry-After", "abc"), ("Retry-After", "30"), ("Retry-After", "60")], expected: reading(wait: .seconds(30))),
     ]
 
