@@ -347,7 +347,7 @@ extension PostingEngine: Service {
             bots[b].fetch.notBefore = reading.requiredWait.map { now.advanced(by: $0) }
             var updated = bots[b].persisted
             let outcome = (try? CountsIntake.apply(
-                CountsUpdate(servers: servers), to: &updated, dropGuard: bots[b].settings.dropGuard, now: wallNow))
+                CountsUpdate(servers: servers), to: &updated, dropGuard: bots[b].settings.dropGuard, repostInterval: bots[b].settings.repostInterval, now: wallNow))
             bots[b].persisted = updated
             if case .held(let held)? = outcome {
                 logger.warning("counts from Discord held back", metadata: metadata.merging(["reason": "\(held.reason)"]) { $1 })

@@ -208,7 +208,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         let botName = bots[index].settings.name
         let previous = bots[index].persisted
         var updated = previous
-        let outcome = try CountsIntake.apply(update, to: &updated, dropGuard: bots[index].settings.dropGuard, now: wallClock())
+        let outcome = try CountsIntake.apply(update, to: &updated, dropGuard: bots[index].settings.dropGuard, repostInterval: bots[index].settings.repostInterval, now: wallClock())
         bots[index].persisted = updated
         do {
             try stateFile.save(bot: botName, persistedBot(index))

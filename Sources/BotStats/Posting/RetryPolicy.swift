@@ -33,11 +33,24 @@ public struct RetryPolicy: Sendable, Equatable {
         return floor
     }
 
-    /// Whether `failure` may be retried.
+    /// Whether `failure` may be retried (SPEC §5).
+    ///
+    /// 408, 425 and 429 ask for another try by definition. Every 5xx is the server's trouble, not a
+    /// verdict on the request (Cloudflare's 520–524 say the list's origin is down, refused, timed
+    /// out or slow), except 501 Not Implemented and 505 HTTP Version Not Supported, which no
+    /// retry can change. Timeouts and broken connections are transient too. Other statuses,
+    /// 4xx above all, mean the request itself is wrong and are not retried.
     public static func isRetryable(_ failure: PostFailure) -> Bool {
         switch failure {
-        case .status(let code): return [408, 425, 429, 500, 502, 503, 504].contains(code)
-        case .timeout, .connection: return true
+        case .status(let code):
+            switch code {
+            case 408, 425, 429: return true
+            case 501, 505: return false
+            case 500...599: return true
+            default: return false
+            }
+        case .timeout, .connection:
+            return true
         }
     }
 }

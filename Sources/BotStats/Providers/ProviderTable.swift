@@ -14,8 +14,9 @@ public enum ProviderTable {
             name: "topgg-legacy", defaultBaseURL: "https://top.gg/api", method: "POST",
             path: "/bots/stats", authorization: "{token}",
             body: [F("server_count", .servers), F("shard_count", .shards)]),
+        // Infinity Bot List, renamed Omniplex in January 2026; `infinitybots` still works (see `renamed`).
         ProviderSpec(
-            name: "infinitybots", defaultBaseURL: "https://spider.infinitybots.gg", method: "POST",
+            name: "omniplex", defaultBaseURL: "https://spider.omniplex.gg", method: "POST",
             path: "/bots/stats", authorization: "{token}",
             body: [F("servers", .servers), F("shards", .shards), F("users", .users)]),
         ProviderSpec(
@@ -56,11 +57,24 @@ public enum ProviderTable {
             body: [F("guildCount", .servers)]),
     ]
 
-    /// The built-in provider called `name`, or nil.
+    /// Old provider names that still work, keyed by the old name: a list that renames itself must
+    /// not break configurations written before. The configuration loader logs each rename's
+    /// notice (once) when a target uses the old name.
+    public static let renamed: [String: ProviderRename] = [
+        "infinitybots": ProviderRename(
+            newName: "omniplex",
+            notice: "provider \"infinitybots\" is now \"omniplex\" (Infinity Bot List was renamed Omniplex in "
+                + "January 2026 and its API moved to https://spider.omniplex.gg); it keeps working, "
+                + "but write provider = \"omniplex\""),
+    ]
+
+    /// The built-in provider called `name`, or nil; an old name from ``renamed`` gives the provider
+    /// it now means, so a target's `provider` (and status) shows the current name.
     public static func provider(named name: String) -> ProviderSpec? {
-        all.first { $0.name == name }
+        all.first { $0.name == name } ?? renamed[name].flatMap { rename in all.first { $0.name == rename.newName } }
     }
 
-    /// Every name `provider = "…"` accepts, `custom` included.
+    /// The names to suggest for `provider = "…"`, `custom` included. Old names from ``renamed`` are
+    /// accepted too but not suggested.
     public static var acceptedNames: [String] { all.map(\.name) + ["custom"] }
 }

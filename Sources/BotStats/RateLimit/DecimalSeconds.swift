@@ -9,7 +9,8 @@ enum ValueRejection: String, Error, Sendable, Equatable {
     case negative
     /// NaN or infinity (only reachable through JSON or a date difference).
     case notFinite
-    /// Does not fit a 64-bit count of seconds: a server bug, not a deliberate request.
+    /// Does not fit 64 bits. Refused for counts; a wait or a moment saturates instead
+    /// (``DecimalSeconds/parseSaturating(_:)``), since `1*DIGIT` has no upper bound.
     case overflow
 }
 
@@ -24,20 +25,34 @@ struct DecimalSeconds: Sendable, Equatable {
     /// The fraction in nanoseconds, `0..<1_000_000_000`; digits past the ninth are dropped.
     var nanos: Int64
 
+    /// The largest value: what a valid wait too long for any clock saturates to. Every caller caps
+    /// waits at ``RateLimitReading/cap``, so this only ever means "as long as allowed".
+    static let saturated = DecimalSeconds(whole: .max, nanos: 0)
+
     /// `digits [ "." digits ]` (either side may be empty, not both), surrounding spaces allowed.
     ///
-    /// An integral part that overflows `Int64` is `.overflow`, so a caller can ignore it
-    /// instead of clamping a value that is almost certainly an uninitialised field.
+    /// An integral part that overflows `Int64` is `.overflow`: a count that large is meaningless.
+    /// Waits and moments use ``parseSaturating(_:)`` instead.
     static func parse<S: StringProtocol>(_ text: S) -> Result<DecimalSeconds, ValueRejection> {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         var bytes = Substring(trimmed).utf8[...]
         guard let first = bytes.first else { return .failure(.malformed) }
         if first == UInt8(ascii: "-") {
             bytes = bytes.dropFirst()
-            // `-0` is still a sign on a value that must not have one.
-            return parseUnsigned(bytes).flatMap { _ in .failure(.negative) }
+            // `-0` is still a sign on a value that must not have one, and a negative number too large
+            // for 64 bits is negative before it is large: it must never saturate into a long wait.
+            if case .failure(.malformed) = parseUnsigned(bytes) { return .failure(.malformed) }
+            return .failure(.negative)
         }
         return parseUnsigned(bytes)
+    }
+
+    /// ``parse(_:)`` for a wait or a moment (`Retry-After`, resets, `t=`): digits too many for 64
+    /// bits are still a valid `delay-seconds` (RFC 9110 puts no bound on `1*DIGIT`), the list asking
+    /// for the longest silence it can, so they saturate to ``saturated`` instead of being refused.
+    /// Signs, letters and the like are refused exactly as ``parse(_:)`` refuses them.
+    static func parseSaturating<S: StringProtocol>(_ text: S) -> Result<DecimalSeconds, ValueRejection> {
+        parse(text).saturatingOverflow
     }
 
     private static func parseUnsigned(_ bytes: Substring.UTF8View.SubSequence) -> Result<DecimalSeconds, ValueRejection> {
@@ -83,6 +98,12 @@ struct DecimalSeconds: Sendable, Equatable {
         }
     }
 
+    /// A JSON number as a wait: like ``from(_:)``, but a finite number too large for 64 bits
+    /// saturates (see ``parseSaturating(_:)``). NaN, infinities and negatives are still refused.
+    static func fromSaturating(_ value: Double) -> Result<DecimalSeconds, ValueRejection> {
+        from(value).saturatingOverflow
+    }
+
     /// A JSON number, rounded to the nanosecond.
     static func from(_ value: Double) -> Result<DecimalSeconds, ValueRejection> {
         guard value.isFinite else { return .failure(.notFinite) }
@@ -108,6 +129,14 @@ struct DecimalSeconds: Sendable, Equatable {
     /// The value read as milliseconds (`expiresIn`, epoch-millisecond resets).
     var asMilliseconds: Duration {
         .seconds(whole / 1000) + .nanoseconds((whole % 1000) * 1_000_000 + nanos / 1000)
+    }
+}
+
+extension Result<DecimalSeconds, ValueRejection> {
+    /// `.overflow` turned into ``DecimalSeconds/saturated``; everything else unchanged.
+    var saturatingOverflow: Self {
+        if case .failure(.overflow) = self { return .success(.saturated) }
+        return self
     }
 }
 

@@ -3,76 +3,143 @@
 /// `RateLimit-Policy: "default";q=100;w=60`) and the older dictionary
 /// (`RateLimit: limit=100, remaining=0, reset=30`).
 ///
+/// A response may carry several policies: as several items of one field, as several field lines
+/// (express-rate-limit sends one line per limiter), or folded by a proxy into one comma-separated
+/// line. Every item on every line counts, because any one exhausted policy is enough to refuse the
+/// next request, and the list orders them as it likes.
+///
 /// Parsed by hand and tolerantly (spaces, quoted or bare values, any parameter order) rather
 /// than with a strict RFC 8941 parser: a list that gets the syntax slightly wrong still means
 /// its numbers, and honouring them beats hammering it.
 struct IETFRateLimitFields: Sendable, Equatable {
-    /// `q=`, `limit=`, or an older draft's bare policy integer.
-    var limit: Int?
-    /// `r=` or `remaining=`.
-    var remaining: Int?
-    /// `t=` or `reset=`: seconds until the window resets. The drafts say delta seconds, but
-    /// the value goes through the same magnitude rule as `X-RateLimit-Reset`: a delta of 1e8
-    /// seconds or more would only be capped to six hours, whereas servers that put an epoch
-    /// here mean a much shorter wait.
-    var reset: ResetValue?
-    /// The policy name of the first `RateLimit` item, to find its `RateLimit-Policy` entry.
-    var policyName: String?
+    /// One policy's state, as one `RateLimit` item (or the older drafts' split fields) reports it.
+    struct Item: Sendable, Equatable {
+        /// The policy name, to find its `RateLimit-Policy` entry; nil in the dictionary form.
+        var name: String?
+        /// `limit=` of the dictionary form; draft-07 puts the quota in `RateLimit-Policy` instead.
+        var limit: Int?
+        /// `r=` or `remaining=`.
+        var remaining: Int?
+        /// `t=` or `reset=`: seconds until the window resets. The drafts say delta seconds, but
+        /// the value goes through the same magnitude rule as `X-RateLimit-Reset`: a delta of 1e8
+        /// seconds or more would only be capped to six hours, whereas servers that put an epoch
+        /// here mean a much shorter wait.
+        var reset: ResetValue?
+
+        /// Whether the item said anything at all.
+        var isEmpty: Bool { limit == nil && remaining == nil && reset == nil }
+    }
+
+    /// One `RateLimit-Policy` item: a quota and the name that ties it to a `RateLimit` item.
+    struct Policy: Sendable, Equatable {
+        /// The policy name; nil for an older draft's bare integer, which is the quota itself.
+        var name: String?
+        /// `q=`, or the bare integer of older drafts.
+        var quota: Int?
+    }
+
+    /// Every item of every `RateLimit` line, in arrival order.
+    var items: [Item] = []
+    /// Every item of every `RateLimit-Policy` line, in arrival order.
+    var policies: [Policy] = []
 
     /// Reports a refused value: the parameter name, the raw text, and why.
     typealias Reject = (_ parameter: String, _ raw: String, _ why: ValueRejection) -> Void
 
-    /// Reads one `RateLimit` field value; only the first item counts, because the drafts list
-    /// the policy closest to exhaustion first.
-    static func parseRateLimit(_ value: String, reject: Reject) -> IETFRateLimitFields {
+    /// Adds the items of one `RateLimit` field line.
+    ///
+    /// In the dictionary form a key seen again starts the next policy, so dictionaries of several
+    /// limiters folded into one line stay apart instead of the second one being lost.
+    mutating func addRateLimit(_ value: String, reject: Reject) {
         let members = StructuredList.members(value)
-        guard let first = members.first else { return IETFRateLimitFields() }
-        var fields = IETFRateLimitFields()
+        guard let first = members.first else { return }
         if StructuredList.isDictionaryKey(first.item) {
-            // The older dictionary form: every member is one key of the same single policy.
+            var current = Item()
+            var seen: Set<String> = []
             for member in members {
                 let (key, raw) = StructuredList.keyValue(member.item)
-                apply(key: key, raw: raw, to: &fields, reject: reject)
-            }
-        } else {
-            fields.policyName = StructuredList.unquote(first.item)
-            for (key, raw) in first.parameters {
-                switch key {
-                case "r": apply(key: "remaining", raw: raw, to: &fields, reject: reject)
-                case "t": apply(key: "reset", raw: raw, to: &fields, reject: reject)
-                default: break
+                guard ["limit", "remaining", "reset"].contains(key) else { continue }
+                if seen.contains(key) {
+                    if !current.isEmpty { items.append(current) }
+                    current = Item()
+                    seen = []
                 }
+                seen.insert(key)
+                Self.apply(key: key, raw: raw, to: &current, reject: reject)
+            }
+            if !current.isEmpty { items.append(current) }
+        } else {
+            for member in members where !StructuredList.isDictionaryKey(member.item) {
+                var item = Item(name: StructuredList.unquote(member.item))
+                for (key, raw) in member.parameters {
+                    switch key {
+                    case "r": Self.apply(key: "remaining", raw: raw, to: &item, reject: reject)
+                    case "t": Self.apply(key: "reset", raw: raw, to: &item, reject: reject)
+                    default: break
+                    }
+                }
+                if !item.isEmpty { items.append(item) }
             }
         }
-        return fields
     }
 
-    /// Reads the limit from a `RateLimit-Policy` value: the entry named `name` if there is
-    /// one, else the first. `q=` is draft-07's quota; older drafts put it as the bare item.
-    static func parsePolicyLimit(_ value: String, name: String?, reject: Reject) -> Int? {
-        let members = StructuredList.members(value)
-        let chosen = members.first { name != nil && StructuredList.unquote($0.item) == name } ?? members.first
-        guard let chosen else { return nil }
-        if let q = chosen.parameters.first(where: { $0.key == "q" }) {
-            return count(q.value, parameter: "q", reject: reject)
+    /// Adds the items of one `RateLimit-Policy` field line. `q=` is draft-07's quota; older drafts
+    /// put it as the bare item.
+    mutating func addPolicy(_ value: String, reject: Reject) {
+        for member in StructuredList.members(value) {
+            if case .success(let bare) = DecimalSeconds.count(member.item) {
+                policies.append(Policy(name: nil, quota: bare))
+                continue
+            }
+            let quota = member.parameters.first { $0.key == "q" }.flatMap {
+                Self.count($0.value, parameter: "q", reject: reject)
+            }
+            policies.append(Policy(name: StructuredList.unquote(member.item), quota: quota))
         }
-        if case .success(let bare) = DecimalSeconds.count(chosen.item) {
-            return bare
+    }
+
+    /// Turns a reset into a wait; the caller measures epochs against the response's clock.
+    typealias ResetWait = (ResetValue) -> Duration
+
+    /// The item that holds the next request back: among exhausted items (`r=0`) the one whose
+    /// window resets last, since it is the last to let a request through; else the one with the
+    /// fewest requests left; else the first. Nil when there are no items.
+    func binding(resetWait: ResetWait) -> Item? {
+        let exhausted = items.filter { $0.remaining == 0 }
+        if !exhausted.isEmpty {
+            let waits = exhausted.map { ($0, $0.reset.map(resetWait) ?? .zero) }
+            return waits.max { $0.1 < $1.1 }?.0
         }
-        return nil
+        let counted = items.compactMap { item in item.remaining.map { (item, $0) } }
+        return counted.min { $0.1 < $1.1 }?.0 ?? items.first
+    }
+
+    /// The longest reset among exhausted items (uncapped): every one of them must be waited out.
+    /// Nil when no exhausted item names a reset.
+    func exhaustedWait(resetWait: ResetWait) -> Duration? {
+        items.filter { $0.remaining == 0 }.compactMap { $0.reset.map(resetWait) }.max()
+    }
+
+    /// The quota of `item`'s policy: the `RateLimit-Policy` entry of the same name; else, when the
+    /// policies carry no names (older drafts), the first one.
+    func quota(of item: Item) -> Int? {
+        if let name = item.name, let named = policies.first(where: { $0.name == name }) {
+            return named.quota
+        }
+        return policies.allSatisfy { $0.name == nil } ? policies.first?.quota : nil
     }
 
     /// The first usable value of a key wins, matching how duplicate header lines are treated.
-    private static func apply(key: String, raw: String, to fields: inout IETFRateLimitFields, reject: Reject) {
+    private static func apply(key: String, raw: String, to item: inout Item, reject: Reject) {
         switch key {
         case "limit":
-            fields.limit = fields.limit ?? count(raw, parameter: key, reject: reject)
+            item.limit = item.limit ?? count(raw, parameter: key, reject: reject)
         case "remaining":
-            fields.remaining = fields.remaining ?? count(raw, parameter: key, reject: reject)
+            item.remaining = item.remaining ?? count(raw, parameter: key, reject: reject)
         case "reset":
-            guard fields.reset == nil else { return }
-            switch DecimalSeconds.parse(raw) {
-            case .success(let seconds): fields.reset = ResetValue(seconds)
+            guard item.reset == nil else { return }
+            switch DecimalSeconds.parseSaturating(raw) {
+            case .success(let seconds): item.reset = ResetValue(seconds)
             case .failure(let why): reject(key, raw, why)
             }
         default:

@@ -27,10 +27,10 @@ enum RateLimitBody {
             let rawText: String
             switch raw {
             case .number(let n):
-                parsed = DecimalSeconds.from(n)
+                parsed = DecimalSeconds.fromSaturating(n)
                 rawText = "\(n)"
             case .text(let s):
-                parsed = DecimalSeconds.parse(s)
+                parsed = DecimalSeconds.parseSaturating(s)
                 rawText = s
             case .other:
                 parsed = .failure(.malformed)

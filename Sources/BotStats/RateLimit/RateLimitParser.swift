@@ -11,14 +11,17 @@ public enum RateLimitParser {
     /// Header names are case-insensitive. When a header appears on several lines the first
     /// line that parses wins, and a comma-joined line (as proxies fold duplicates) is read the
     /// same way, element by element — except `Retry-After` and `Date`, whose dates contain
-    /// commas. Epochs and HTTP-dates are measured from the response's `Date` header when it
-    /// parses, so a skewed local clock does not change the wait; `localNow` is the fallback.
+    /// commas, and the structured `RateLimit` and `RateLimit-Policy`, where every item on every
+    /// line is a policy of its own and counts. Epochs and HTTP-dates are measured from the
+    /// response's `Date` header when it parses, so a skewed local clock does not change the wait;
+    /// `localNow` is the fallback.
     ///
     /// `requiredWait` precedence: (1) `Retry-After` header or body field, the larger;
-    /// (2) `X-RateLimit-Reset-After`, (3) the IETF reset, (4) `X-RateLimit-Reset`, each of
-    /// (2)–(4) only when its own dialect's remaining is 0 or the status is 429; else nil.
-    /// A syntactically valid wait beyond the cap is clamped to it (the list clearly wants
-    /// silence); one that overflows 64-bit seconds is ignored as a bug.
+    /// (2) `X-RateLimit-Reset-After` when its remaining is 0 or the status is 429; (3) the IETF
+    /// reset: the longest `t` among exhausted items, or on a 429 with none exhausted the `t` of
+    /// the item with the fewest requests left; (4) `X-RateLimit-Reset` when its remaining is 0 or
+    /// the status is 429; else nil. A syntactically valid wait beyond the cap is clamped to it
+    /// (the list clearly wants silence), including digits too many for 64 bits, which saturate.
     public static func parse(
         status: Int,
         headers: [(name: String, value: String)],
@@ -50,8 +53,10 @@ public enum RateLimitParser {
         // The X-RateLimit-* dialect (Discord, most lists).
         let xLimit = fields.first("x-ratelimit-limit", log: log, DecimalSeconds.count)
         let xRemaining = fields.first("x-ratelimit-remaining", log: log, DecimalSeconds.count)
-        let resetAfter = fields.first("x-ratelimit-reset-after", log: log) { DecimalSeconds.parse($0).map(\.asSeconds) }
-        let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parse($0).map(ResetValue.init) }
+        let resetAfter = fields.first("x-ratelimit-reset-after", log: log) {
+            DecimalSeconds.parseSaturating($0).map(\.asSeconds)
+        }
+        let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) }
             .map { $0.wait(from: reference) }
         let isGlobal = fields.first("x-ratelimit-global", log: log) { value in
             switch value.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -61,26 +66,32 @@ public enum RateLimitParser {
             }
         } ?? false
 
-        // The IETF dialect: the structured field first (newer drafts), the split fields as fallback.
-        let structured = fields.structuredRateLimit(log: log)
-        let policyLimit = fields.lines("ratelimit-policy").lazy.compactMap { line in
-            IETFRateLimitFields.parsePolicyLimit(line, name: structured.policyName) {
-                log.reject(header: "ratelimit-policy", raw: "\($0)=\($1)", why: $2)
-            }
-        }.first
-        let ietfLimit = policyLimit ?? structured.limit
-            ?? fields.first("ratelimit-limit", log: log, DecimalSeconds.count)
-        let ietfRemaining = structured.remaining
-            ?? fields.first("ratelimit-remaining", log: log, DecimalSeconds.count)
-        let ietfReset = (structured.reset
-            ?? fields.first("ratelimit-reset", log: log) { DecimalSeconds.parse($0).map(ResetValue.init) })
-            .map { $0.wait(from: reference) }
+        // The IETF dialect: every item of every structured `RateLimit` line, plus the older drafts'
+        // split fields as one more item, since a list may send both.
+        var ietf = IETFRateLimitFields()
+        for line in fields.lines("ratelimit") {
+            ietf.addRateLimit(line) { log.reject(header: "ratelimit", raw: "\($0)=\($1)", why: $2) }
+        }
+        for line in fields.lines("ratelimit-policy") {
+            ietf.addPolicy(line) { log.reject(header: "ratelimit-policy", raw: "\($0)=\($1)", why: $2) }
+        }
+        let split = IETFRateLimitFields.Item(
+            limit: fields.first("ratelimit-limit", log: log, DecimalSeconds.count),
+            remaining: fields.first("ratelimit-remaining", log: log, DecimalSeconds.count),
+            reset: fields.first("ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) })
+        if !split.isEmpty { ietf.items.append(split) }
+        let resetWait = { (reset: ResetValue) in reset.wait(from: reference) }
+        let binding = ietf.binding(resetWait: resetWait)
+        let ietfLimit = binding.flatMap { ietf.quota(of: $0) ?? $0.limit } ?? split.limit ?? ietf.policies.first?.quota
+        let ietfRemaining = binding?.remaining
+        let ietfReset = binding?.reset.map(resetWait)
+        let ietfWait = ietf.exhaustedWait(resetWait: resetWait) ?? (status == 429 ? ietfReset : nil)
 
         let mustWait = { (remaining: Int?) in remaining == 0 || status == 429 }
         let required: Duration? =
             if let retry { retry }
             else if let resetAfter, mustWait(xRemaining) { resetAfter }
-            else if let ietfReset, mustWait(ietfRemaining) { ietfReset }
+            else if let ietfWait { ietfWait }
             else if let xReset, mustWait(xRemaining) { xReset }
             else { nil }
 
@@ -157,16 +168,5 @@ private struct HeaderLines {
             }
         }
         return nil
-    }
-
-    /// The first `RateLimit` line that yields anything.
-    func structuredRateLimit(log: RejectionLog) -> IETFRateLimitFields {
-        for line in lines("ratelimit") {
-            let fields = IETFRateLimitFields.parseRateLimit(line) {
-                log.reject(header: "ratelimit", raw: "\($0)=\($1)", why: $2)
-            }
-            if fields != IETFRateLimitFields() { return fields }
-        }
-        return IETFRateLimitFields()
     }
 }

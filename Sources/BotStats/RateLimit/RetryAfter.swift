@@ -8,15 +8,16 @@ public enum RetryAfter {
     /// which is measured from `reference` (pass the response's `Date` when it had one, so a
     /// skewed local clock does not stretch or shrink the wait). A date already past and `0`
     /// are both `.zero`: the list answered, and its answer is "no wait". Negative, NaN,
-    /// infinite, empty and unreadable values are nil, as is a number too large for 64-bit
-    /// seconds. The result is not capped; ``RateLimitParser`` applies ``RateLimitReading/cap``.
+    /// infinite, empty and unreadable values are nil. A number of seconds too large for 64 bits is
+    /// valid `delay-seconds` and saturates to `.seconds(Int64.max)`. The result is not capped;
+    /// ``RateLimitParser`` applies ``RateLimitReading/cap``.
     public static func parse(_ value: String, reference: Date) -> Duration? {
         try? evaluate(value, reference: reference).get()
     }
 
     /// Like ``parse(_:reference:)``, saying why a value was refused so the caller can log it.
     static func evaluate(_ value: String, reference: Date) -> Result<Duration, ValueRejection> {
-        let number = DecimalSeconds.parse(value)
+        let number = DecimalSeconds.parseSaturating(value)
         switch number {
         case .success(let seconds):
             return .success(seconds.asSeconds)

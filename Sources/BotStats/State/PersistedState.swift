@@ -34,6 +34,10 @@ public struct PersistedBot: Codable, Sendable, Equatable {
     public var shardReports: [String: ShardReport]?
     /// A total held back by the drop guard, waiting to be confirmed.
     public var held: HeldCounts?
+    /// Totals accepted within the last repost interval, oldest first: the drop guard measures a new
+    /// total against the highest of them, so a fall in stages is held like one. Absent in files
+    /// written before the guard looked back; nil then means "none remembered".
+    public var recentTotals: [BotCounts]?
 
     public init(id: String, counts: BotCounts? = nil, countsVersion: UInt64 = 0, lastPostedAt: Date? = nil, targets: [String: PersistedTarget] = [:]) {
         self.id = id
@@ -50,6 +54,7 @@ public struct PersistedBot: Codable, Sendable, Equatable {
         case shardCount = "shard_count"
         case shardReports = "shard_reports"
         case held
+        case recentTotals = "recent_totals"
     }
 }
 
@@ -58,6 +63,10 @@ public struct ShardReport: Codable, Sendable, Equatable {
     public var servers: Int
     public var users: Int?
     public var updatedAt: Date
+    /// The shard's last good share: what the drop guard measures its reports against. A report
+    /// far below it is a dip and leaves it unchanged until the shard confirms it. Absent in files
+    /// written before the guard judged shards one by one; nil then means "not known yet".
+    public var goodServers: Int?
 
     public init(servers: Int, users: Int?, updatedAt: Date) {
         self.servers = servers
@@ -68,6 +77,7 @@ public struct ShardReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case servers, users
         case updatedAt = "updated_at"
+        case goodServers = "good_servers"
     }
 }
 

@@ -43,8 +43,21 @@ import Testing
         #expect(RetryPolicy.isRetryable(.status(status)))
     }
 
-    @Test(arguments: [400, 401, 403, 404, 405, 409, 410, 413, 422, 301, 302, 501])
-    func clientErrorsAreNotRetried(status: Int) {
+    /// Cloudflare's 520–524 (origin unreachable, timed out, TLS failed), 530, and the rest of the 5xx
+    /// range are a server's trouble, not a verdict on the request.
+    @Test(arguments: [506, 507, 508, 509, 510, 511, 520, 521, 522, 523, 524, 525, 526, 527, 529, 530, 598, 599])
+    func everyOtherServerErrorIsRetried(status: Int) {
+        #expect(RetryPolicy.isRetryable(.status(status)))
+    }
+
+    /// 501 Not Implemented and 505 HTTP Version Not Supported say the request can never succeed.
+    @Test(arguments: [501, 505])
+    func permanentServerErrorsAreNotRetried(status: Int) {
+        #expect(!RetryPolicy.isRetryable(.status(status)))
+    }
+
+    @Test(arguments: [400, 401, 403, 404, 405, 409, 410, 413, 422, 301, 302, 100, 199, 600, 999, 0, -1])
+    func clientErrorsAndOddStatusesAreNotRetried(status: Int) {
         #expect(!RetryPolicy.isRetryable(.status(status)))
     }
 

@@ -23,7 +23,7 @@ struct ProviderShape: Sendable, CustomTestStringConvertible {
               authorization: "Bearer TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
         .init(provider: "topgg-legacy", method: "POST", url: "https://top.gg/api/bots/stats",
               authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
-        .init(provider: "infinitybots", method: "POST", url: "https://spider.infinitybots.gg/bots/stats",
+        .init(provider: "omniplex", method: "POST", url: "https://spider.omniplex.gg/bots/stats",
               authorization: "TOKEN", body: #"{"servers":1520,"shards":2,"users":88000}"#),
         .init(provider: "discordbotlist", method: "POST", url: "https://discordbotlist.com/api/v1/bots/123456789012345678/stats",
               authorization: "TOKEN", body: #"{"guilds":1520,"users":88000}"#),
@@ -74,8 +74,18 @@ struct ProviderShape: Sendable, CustomTestStringConvertible {
 
     @Test func unknownCountsAreLeftOutOfBuiltInBodies() {
         let counts = BotCounts(servers: 7, updatedAt: Date())
-        let request = RequestBuilder().request(for: Self.target("infinitybots"), botID: Self.botID, counts: counts)
+        let request = RequestBuilder().request(for: Self.target("omniplex"), botID: Self.botID, counts: counts)
         #expect(request.body == #"{"servers":7}"#)
+    }
+
+    /// Infinity Bot List became Omniplex in January 2026; configurations written before keep working.
+    @Test func infinitybotsIsAnAliasOfOmniplex() throws {
+        let alias = try #require(ProviderTable.provider(named: "infinitybots"))
+        #expect(alias == ProviderTable.provider(named: "omniplex"))
+        #expect(alias.name == "omniplex")
+        #expect(alias.defaultBaseURL == "https://spider.omniplex.gg")
+        let request = RequestBuilder().request(for: Self.target("infinitybots"), botID: Self.botID, counts: Self.counts)
+        #expect(request.url == "https://spider.omniplex.gg/bots/stats")
     }
 
     @Test func customTemplateExpandsPlaceholdersAndTokenOnlyInHeaders() {

@@ -49,6 +49,7 @@ struct RateLimitParserTests {
         RateLimitParserCase(name: "lowercase name", status: 429, headers: [("retry-after", "7")], expected: reading(wait: .seconds(7))),
         RateLimitParserCase(name: "uppercase name", status: 429, headers: [("RETRY-AFTER", "7")], expected: reading(wait: .seconds(7))),
         RateLimitParserCase(name: "honoured on a 503", status: 503, headers: [("Retry-After", "15")], expected: reading(wait: .seconds(15))),
+        RateLimitParserCase(name: "honoured on Cloudflare's 522", status: 522, headers: [("Retry-After", "15")], expected: reading(wait: .seconds(15))),
         RateLimitParserCase(name: "first parseable duplicate wins", status: 429, headers: [("Retry-After", "abc"), ("Retry-After", "30"), ("Retry-After", "60")], expected: reading(wait: .seconds(30))),
     ]
 
@@ -116,7 +117,7 @@ struct RateLimitParserTests {
                    expected: reading(limit: 100, remaining: 0, resetIn: .seconds(30), wait: .seconds(30))),
         RateLimitParserCase(name: "draft-07 token name and quoted values", headers: [("RateLimit", "default;r=\"0\";t=\"12\"")],
                    expected: reading(remaining: 0, resetIn: .seconds(12), wait: .seconds(12))),
-        RateLimitParserCase(name: "draft-07 first item only", headers: [("RateLimit", "\"burst\";r=0;t=5, \"day\";r=900;t=3600")],
+        RateLimitParserCase(name: "draft-07 the exhausted item binds, not the larger one", headers: [("RateLimit", "\"burst\";r=0;t=5, \"day\";r=900;t=3600")],
                    expected: reading(remaining: 0, resetIn: .seconds(5), wait: .seconds(5))),
         RateLimitParserCase(name: "draft-07 policy matched by name", headers: [("RateLimit", "\"burst\";r=0;t=5"), ("RateLimit-Policy", "\"day\";q=1000;w=86400, \"burst\";q=10;w=1")],
                    expected: reading(limit: 10, remaining: 0, resetIn: .seconds(5), wait: .seconds(5))),
@@ -137,6 +138,51 @@ struct RateLimitParserTests {
 
     @Test(arguments: ietfRows)
     func ietfDialect(_ row: RateLimitParserCase) {
+        #expect(parse(row) == row.expected)
+    }
+
+    // MARK: - Several RateLimit items and lines
+
+    /// express-rate-limit sends one `RateLimit` and one `RateLimit-Policy` line per limiter; proxies fold
+    /// them into one comma-separated line. Every item counts, whichever line it came on.
+    static let severalPolicyRows: [RateLimitParserCase] = [
+        RateLimitParserCase(name: "express-rate-limit: two limiters on two lines, the second exhausted",
+                   headers: [("RateLimit-Policy", "\"6-in-1hr\"; q=6; w=3600"), ("RateLimit-Policy", "\"1-in-5sec\"; q=1; w=5"),
+                             ("RateLimit", "\"6-in-1hr\"; r=5; t=3600"), ("RateLimit", "\"1-in-5sec\"; r=0; t=3")],
+                   expected: reading(limit: 1, remaining: 0, resetIn: .seconds(3), wait: .seconds(3))),
+        RateLimitParserCase(name: "the same two limiters folded into one line each",
+                   headers: [("RateLimit-Policy", "\"6-in-1hr\";q=6;w=3600, \"1-in-5sec\";q=1;w=5"),
+                             ("RateLimit", "\"6-in-1hr\";r=5;t=3600, \"1-in-5sec\";r=0;t=3")],
+                   expected: reading(limit: 1, remaining: 0, resetIn: .seconds(3), wait: .seconds(3))),
+        RateLimitParserCase(name: "several exhausted items: the longest t is waited out",
+                   headers: [("RateLimit", "\"burst\";r=0;t=5, \"day\";r=0;t=3600")],
+                   expected: reading(remaining: 0, resetIn: .seconds(3600), wait: .seconds(3600))),
+        RateLimitParserCase(name: "several exhausted lines: the longest t is waited out",
+                   headers: [("RateLimit", "\"a\";r=0;t=2"), ("ratelimit", "\"b\";r=0;t=9"), ("RateLimit", "\"c\";r=4;t=60")],
+                   expected: reading(remaining: 0, resetIn: .seconds(9), wait: .seconds(9))),
+        RateLimitParserCase(name: "none exhausted: the item with the fewest left is reported, no wait",
+                   headers: [("RateLimit", "\"day\";r=900;t=3600, \"burst\";r=2;t=5")],
+                   expected: reading(remaining: 2, resetIn: .seconds(5))),
+        RateLimitParserCase(name: "a 429 with none exhausted waits for the item with the fewest left", status: 429,
+                   headers: [("RateLimit", "\"day\";r=900;t=3600, \"burst\";r=2;t=5")],
+                   expected: reading(remaining: 2, resetIn: .seconds(5), wait: .seconds(5))),
+        RateLimitParserCase(name: "a policy on a later RateLimit-Policy line is found by name",
+                   headers: [("RateLimit-Policy", "\"day\";q=1000;w=86400"), ("RateLimit-Policy", "\"burst\";q=10;w=1"),
+                             ("RateLimit", "\"burst\";r=0;t=5")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: .seconds(5), wait: .seconds(5))),
+        RateLimitParserCase(name: "a garbage item does not hide a valid exhausted one",
+                   headers: [("RateLimit", "\"a\";r=x;t=30, \"b\";r=0;t=4")],
+                   expected: reading(remaining: 0, resetIn: .seconds(4), wait: .seconds(4))),
+        RateLimitParserCase(name: "older dictionary form, one policy per line",
+                   headers: [("RateLimit", "limit=100, remaining=50, reset=60"), ("RateLimit", "limit=10, remaining=0, reset=7")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: .seconds(7), wait: .seconds(7))),
+        RateLimitParserCase(name: "older dictionary form, two policies folded into one line",
+                   headers: [("RateLimit", "limit=100, remaining=50, reset=60, limit=10, remaining=0, reset=7")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: .seconds(7), wait: .seconds(7))),
+    ]
+
+    @Test(arguments: severalPolicyRows)
+    func everyRateLimitItemOnEveryLineCounts(_ row: RateLimitParserCase) {
         #expect(parse(row) == row.expected)
     }
 
@@ -229,9 +275,10 @@ struct RateLimitParserTests {
         RateLimitParserCase(name: "Retry-After negative", status: 429, headers: [("Retry-After", "-5")], expected: reading()),
         RateLimitParserCase(name: "Retry-After NaN", status: 429, headers: [("Retry-After", "NaN")], expected: reading()),
         RateLimitParserCase(name: "Retry-After inf", status: 429, headers: [("Retry-After", "inf")], expected: reading()),
-        RateLimitParserCase(name: "Retry-After overflowing Int64", status: 429, headers: [("Retry-After", "99999999999999999999")], expected: reading()),
+        RateLimitParserCase(name: "Retry-After negative and overflowing", status: 429, headers: [("Retry-After", "-99999999999999999999")], expected: reading()),
+        RateLimitParserCase(name: "Retry-After digits then garbage", status: 429, headers: [("Retry-After", "99999999999999999999x")], expected: reading()),
         RateLimitParserCase(name: "X-RateLimit-Reset negative", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "-5")], expected: reading(remaining: 0)),
-        RateLimitParserCase(name: "X-RateLimit-Reset overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "99999999999999999999")], expected: reading(remaining: 0)),
+        RateLimitParserCase(name: "X-RateLimit-Reset negative and overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "-99999999999999999999")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "X-RateLimit-Reset garbage", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "soon")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "Reset-After Infinity", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "Infinity")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "remaining negative", headers: [("X-RateLimit-Remaining", "-1"), ("X-RateLimit-Reset", "30")], expected: reading(resetIn: .seconds(30))),
@@ -239,7 +286,7 @@ struct RateLimitParserTests {
         RateLimitParserCase(name: "limit garbage", headers: [("X-RateLimit-Limit", "lots")], expected: reading()),
         RateLimitParserCase(name: "structured garbage", headers: [("RateLimit", "\"d\";r=x;t=-4")], expected: reading()),
         RateLimitParserCase(name: "structured unterminated quote", headers: [("RateLimit", "\"d;r=0;t=30")], expected: reading()),
-        RateLimitParserCase(name: "body overflowing", status: 429, body: #"{"retry_after": 1e20}"#, expected: reading()),
+        RateLimitParserCase(name: "body negative and overflowing", status: 429, body: #"{"retry_after": -1e20}"#, expected: reading()),
         RateLimitParserCase(name: "body too large for Double", status: 429, body: #"{"retry_after": 1e400}"#, expected: reading()),
         RateLimitParserCase(name: "garbage then a valid Retry-After", status: 429, headers: [("Retry-After", "-1"), ("Retry-After", "5")], expected: reading(wait: .seconds(5))),
     ]
@@ -269,6 +316,36 @@ struct RateLimitParserTests {
     @Test(arguments: capRows)
     func serverWaitsAreCappedAtSixHours(_ row: RateLimitParserCase) {
         #expect(parse(row) == row.expected)
+    }
+
+    /// `delay-seconds` is `1*DIGIT` with no upper bound: a number too large for any clock is still the
+    /// list asking for silence, so it saturates to the cap rather than being thrown away.
+    static let saturationRows: [RateLimitParserCase] = [
+        RateLimitParserCase(name: "Retry-After overflowing 64 bits", status: 429, headers: [("Retry-After", "99999999999999999999")], expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "Retry-After 2^63", status: 503, headers: [("Retry-After", "9223372036854775808")], expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "Retry-After overflowing with a fraction", status: 429, headers: [("Retry-After", "99999999999999999999.5")], expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "X-RateLimit-Reset-After overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "X-RateLimit-Reset overflowing", headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "IETF t overflowing", headers: [("RateLimit", "\"d\";r=0;t=99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "IETF RateLimit-Reset overflowing", headers: [("RateLimit-Remaining", "0"), ("RateLimit-Reset", "99999999999999999999")],
+                   expected: reading(remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "older dictionary reset overflowing", headers: [("RateLimit", "limit=10, remaining=0, reset=99999999999999999999")],
+                   expected: reading(limit: 10, remaining: 0, resetIn: sixHours, wait: sixHours)),
+        RateLimitParserCase(name: "body number beyond 64 bits", status: 429, body: #"{"retry_after": 1e20}"#, expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "body numeric string beyond 64 bits", status: 429, body: #"{"retry_after": "99999999999999999999"}"#, expected: reading(wait: sixHours)),
+        RateLimitParserCase(name: "body expiresIn beyond 64 bits", status: 429, body: #"{"expiresIn": "99999999999999999999"}"#, expected: reading(wait: sixHours)),
+    ]
+
+    @Test(arguments: saturationRows)
+    func overflowingDeltasSaturateToTheCap(_ row: RateLimitParserCase) {
+        let result = parse(row)
+        #expect(result == row.expected)
+        for wait in [result.requiredWait, result.resetIn].compactMap(\.self) {
+            #expect(wait >= .zero && wait <= sixHours)
+        }
     }
 
     // MARK: - Logging
