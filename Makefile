@@ -13,13 +13,16 @@ SYSUSERSDIR ?= /usr/lib/sysusers.d
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DOCDIR     ?= $(PREFIX)/share/doc/botstatsd
 CONFIG     ?= debug
+# What `make install` installs: the release build, unless asked for another explicitly
+# (`make install INSTALL_CONFIG=debug`).
+INSTALL_CONFIG ?= release
 # Release binaries carry the Swift runtime and Foundation inside them: they run on a server
 # without the Swift toolchain, start faster and map less memory (see README, Performance).
 RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release run test bench install clean
+.PHONY: all deps build release run test test-systemd bench install clean
 
 all: build
 
@@ -47,6 +50,14 @@ release:
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+	$(MAKE) test-systemd
+
+# The real-systemd test: boots Debian's systemd in a throwaway container, installs the release
+# build with the README's commands and drives the units with systemctl. Needs root (CI runs as
+# root); without root it prints that it was skipped.
+test-systemd:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) release; fi
+	Tests/RealSystemd/run.sh
 
 run: build
 	@mkdir -p $(DEMO_DIR)/state
@@ -70,13 +81,17 @@ bench: release
 	python3 bench/bench.py .build/release
 
 install:
-	@test -x .build/$(CONFIG)/botstatsd || { echo "nothing built: run 'make release' first"; exit 1; }
+	@test -x .build/$(INSTALL_CONFIG)/botstatsd -a -x .build/$(INSTALL_CONFIG)/botstatsctl || { \
+		echo "nothing to install: no $(INSTALL_CONFIG) build; run 'make release' first"; exit 1; }
+	@newer=$$(find Sources Package.swift -newer .build/$(INSTALL_CONFIG)/botstatsd -print -quit 2>/dev/null); \
+	if [ -n "$$newer" ]; then echo "warning: $$newer is newer than the $(INSTALL_CONFIG) build; run 'make release' to install it"; fi
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
-	install -m 0755 .build/$(CONFIG)/botstatsd $(DESTDIR)$(BINDIR)/botstatsd
-	install -m 0755 .build/$(CONFIG)/botstatsctl $(DESTDIR)$(BINDIR)/botstatsctl
+	install -m 0755 .build/$(INSTALL_CONFIG)/botstatsd $(DESTDIR)$(BINDIR)/botstatsd
+	install -m 0755 .build/$(INSTALL_CONFIG)/botstatsctl $(DESTDIR)$(BINDIR)/botstatsctl
 	@# Debug info is most of a static binary's size; the symbol table stays for backtraces.
 	if command -v strip >/dev/null; then strip --strip-debug $(DESTDIR)$(BINDIR)/botstatsd $(DESTDIR)$(BINDIR)/botstatsctl; fi
 	sed -e 's|/usr/bin/|$(BINDIR)/|g' systemd/botstatsd.service > $(DESTDIR)$(UNITDIR)/botstatsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/botstatsd.service
 	install -m 0644 systemd/botstatsd.socket $(DESTDIR)$(UNITDIR)/botstatsd.socket
 	install -m 0644 systemd/botstatsd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/botstatsd.conf
 	install -m 0644 systemd/botstatsd.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/botstatsd.conf
@@ -89,8 +104,9 @@ install:
 	else \
 		install -m 0644 etc/botstatsd/botstatsd.toml $(DESTDIR)$(SYSCONFDIR)/botstatsd/botstatsd.toml; \
 	fi
-	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then \
-		systemd-sysusers botstatsd.conf 2>/dev/null || systemd-sysusers; \
+	@set -e; if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then \
+		echo "systemd-sysusers, systemd-tmpfiles --create, systemctl daemon-reload"; \
+		systemd-sysusers $(SYSUSERSDIR)/botstatsd.conf; \
 		systemd-tmpfiles --create $(TMPFILESDIR)/botstatsd.conf; \
 		systemctl daemon-reload 2>/dev/null || true; \
 	fi
