@@ -53,33 +53,50 @@ public struct DaemonClock: Clock {
 
 /// One sleeping task's continuation and timer; whichever of the timer and cancellation comes
 /// first resumes the task, exactly once, and a cancelled timer is removed from its loop.
+///
+/// The timer runs on an event loop thread and can fire before the sleeping task has stored its
+/// continuation (a due or tiny sleep), so which of the two came first is remembered: a timer
+/// that fired early still ends the sleep normally. Taking it for cancellation made a worker
+/// believe it was being stopped, and it ended for good.
 private final class PendingTimer: Sendable {
+    private enum Outcome {
+        case fired
+        case cancelled
+    }
+
     private struct State {
         var continuation: CheckedContinuation<Void, any Error>?
         var scheduled: Scheduled<Void>?
-        var finished = false
+        var outcome: Outcome?
     }
 
     private let state = Mutex(State())
 
-    /// Stores the continuation, or resumes it with `CancellationError` when cancellation came
-    /// first.
+    /// Stores the continuation, or resumes it at once when the timer or cancellation came first.
     func start(_ continuation: CheckedContinuation<Void, any Error>, scheduled: Scheduled<Void>) {
-        let alreadyCancelled = state.withLock { state -> Bool in
-            if state.finished { return true }
+        let earlier = state.withLock { state -> Outcome? in
+            if let outcome = state.outcome { return outcome }
             state.continuation = continuation
             state.scheduled = scheduled
-            return false
+            return nil
         }
-        if alreadyCancelled {
+        switch earlier {
+        case nil:
+            break
+        case .fired:
+            continuation.resume()
+        case .cancelled:
             scheduled.cancel()
             continuation.resume(throwing: CancellationError())
         }
     }
 
+    /// The timer fired (`error` nil) or the task was cancelled (`CancellationError`); the first
+    /// call wins.
     func finish(throwing error: (any Error)?) {
         let (continuation, scheduled) = state.withLock { state -> (CheckedContinuation<Void, any Error>?, Scheduled<Void>?) in
-            state.finished = true
+            guard state.outcome == nil else { return (nil, nil) }
+            state.outcome = error == nil ? .fired : .cancelled
             defer {
                 state.continuation = nil
                 state.scheduled = nil

@@ -4,7 +4,8 @@ import Foundation
 public struct PostResult: Codable, Sendable, Equatable {
     public var bot: String
     public var target: String
-    /// `delivered`, `failed`, `deferred`, `disabled` or `stopped`.
+    /// `delivered`, `failed`, `retrying` (waiting for a backoff), `deferred` (a list's cooldown or
+    /// an open circuit), `disabled` or `stopped`.
     public var outcome: String
     public var state: TargetState
     public var httpStatus: Int?

@@ -96,7 +96,7 @@ extension PostingEngine {
 
     private func retire(_ target: TargetRuntime, bot: String, outcome: String) {
         for waiter in target.waiters {
-            waiter.resume(returning: PostResult(
+            waiter.continuation.resume(returning: PostResult(
                 bot: bot, target: target.settings.name, outcome: "stopped", state: target.machine.state,
                 httpStatus: nil, error: outcome, nextAttemptAt: nil))
         }

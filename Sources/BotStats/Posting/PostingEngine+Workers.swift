@@ -23,9 +23,15 @@ extension PostingEngine: Service {
                 for await spawn in self.spawns {
                     switch spawn {
                     case .target(let bot, let target, let generation, let wakes):
-                        group.addTask { await self.targetWorker(bot: bot, target: target, generation: generation, wakes: wakes) }
+                        group.addTask {
+                            await self.targetWorker(bot: bot, target: target, generation: generation, wakes: wakes)
+                            await self.workerEnded(.target(bot: bot, target: target, generation: generation, wakes: wakes))
+                        }
                     case .repost(let bot, let generation, let wakes):
-                        group.addTask { await self.repostLoop(bot: bot, generation: generation, wakes: wakes) }
+                        group.addTask {
+                            await self.repostLoop(bot: bot, generation: generation, wakes: wakes)
+                            await self.workerEnded(.repost(bot: bot, generation: generation, wakes: wakes))
+                        }
                     }
                 }
                 await self.beginStopping()
@@ -38,6 +44,33 @@ extension PostingEngine: Service {
             self.spawnContinuation.finish()
         }
         await finishStopping()
+    }
+
+    /// A worker returned. While the daemon runs and its target or bot is still configured, that
+    /// must not happen (its list would silently never be posted to again): it is logged and
+    /// started anew, with a fresh wake-up stream.
+    func workerEnded(_ worker: WorkerSpawn) {
+        guard !stopping else { return }
+        switch worker {
+        case .target(let bot, let target, let generation, _):
+            guard let (b, t) = locate(bot: bot, target: target, generation: generation) else { return }
+            logger.error(
+                "a target's worker ended unexpectedly; restarting it",
+                metadata: ["bot.name": "\(bot)", "target.name": "\(target)"])
+            let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            bots[b].targets[t].wake = wake
+            bots[b].targets[t].wakes = wakes
+            spawnContinuation.yield(.target(bot: bot, target: target, generation: generation, wakes: wakes))
+            wake.yield()
+        case .repost(let bot, let generation, _):
+            guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }) else { return }
+            logger.error("a bot's repost timer ended unexpectedly; restarting it", metadata: ["bot.name": "\(bot)"])
+            let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            bots[b].repostWake = wake
+            bots[b].repostWakes = wakes
+            spawnContinuation.yield(.repost(bot: bot, generation: generation, wakes: wakes))
+            wake.yield()
+        }
     }
 
     /// No new request starts from here on; idle workers end at once.
@@ -102,7 +135,7 @@ extension PostingEngine: Service {
             case .idle:
                 guard await iterator.next() != nil else { return }
             case .wait(let duration):
-                do { try await clock.sleep(for: duration) } catch { return }
+                do { try await clock.sleep(for: duration) } catch { if Task.isCancelled { return } }
             case .send(let request, let version, let timeout):
                 let result = await transport.send(request, timeout: timeout)
                 // Cut off by a stop: what the list made of it is unknown, so nothing is recorded;
@@ -121,14 +154,10 @@ extension PostingEngine: Service {
             resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered")
             return .idle
         case .wait(let until):
-            let wait = now.duration(to: until)
-            let runtime = bots[b].targets[t]
-            if wait > retryPolicy.settings.maxDelay || runtime.machine.state == .circuitOpen
-                || runtime.machine.state == .rateLimited
-            {
-                resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred")
-            }
-            return .wait(wait)
+            // A `post` is never held through a cooldown: it is answered now with the state and
+            // the next attempt, and the counts still go out when the list allows.
+            resolveWaiters(botIndex: b, targetIndex: t, outcome: waitingOutcome(bots[b].targets[t]))
+            return .wait(now.duration(to: until))
         case .send(_, let version):
             guard let counts = bots[b].persisted.counts else { return .idle }
             let runtime = bots[b].targets[t]
@@ -196,10 +225,10 @@ extension PostingEngine: Service {
         logOutcome(target: &target, failure: failure, resolution: resolution, metadata: logMetadata)
         bots[b].targets[t] = target
         switch resolution {
-        case .delivered: resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered")
-        case .failed: resolveWaiters(botIndex: b, targetIndex: t, outcome: "failed")
-        case .deferred: resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred")
-        case nil: break
+        case .delivered: resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered", sent: version)
+        case .failed: resolveWaiters(botIndex: b, targetIndex: t, outcome: "failed", sent: version)
+        case .deferred: resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred", sent: version)
+        case nil: break  // a retry follows; `step` answers if it has to wait for it
         }
         scheduleSave(bot: bots[b].settings.name)
         if resolution != nil, !bots[b].targets.contains(where: { $0.sending != nil }) {
@@ -274,7 +303,7 @@ extension PostingEngine: Service {
             case .idle:
                 guard await iterator.next() != nil else { return }
             case .wait(let wait) where wait > .zero:
-                do { try await clock.sleep(for: wait) } catch { return }
+                do { try await clock.sleep(for: wait) } catch { if Task.isCancelled { return } }
             case .wait:
                 // Due: either a post round starts, or Discord is asked for the counts first.
                 if case .send(let request, _, let timeout) = await repostIfDue(bot: bot, generation: generation) {

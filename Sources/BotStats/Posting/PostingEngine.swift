@@ -14,7 +14,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var record: PersistedTarget
         var wake: AsyncStream<Void>.Continuation
         var wakes: AsyncStream<Void>
-        var waiters: [CheckedContinuation<PostResult, Never>] = []
+        /// `post` calls waiting for the outcome of the first attempt that carries `version`.
+        var waiters: [PostWaiter] = []
         /// The counts version of the request in flight, if any.
         var sending: UInt64?
         /// Identifies the worker that serves this runtime; a reload that replaces it starts another.
@@ -33,6 +34,12 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var generation: Int
         /// `source = "discord"`: the last fetch and what went wrong with it.
         var fetch = DiscordFetchState<C.Instant>()
+    }
+
+    /// A `post` call waiting for the first attempt that carries counts `version` or newer.
+    struct PostWaiter {
+        let version: UInt64
+        let continuation: CheckedContinuation<PostResult, Never>
     }
 
     /// A worker the run loop must start: at start-up for everything, after a reload for what is new.
@@ -252,7 +259,12 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         bots[index].repostWake.yield()
     }
 
-    /// Posts the cached counts now (rate limits still apply) and waits for each target's outcome.
+    /// Posts the cached counts now (rate limits still apply) and answers per target.
+    ///
+    /// A target that may send now is answered with the outcome of that request (and of any
+    /// immediate retries); a target a list has deferred, or whose retry waits for a backoff, is
+    /// answered at once with its state and `next_attempt_at`, and is still posted to when it may.
+    /// So the answer takes as long as the requests really sent, never as long as a cooldown.
     public func post(bot name: String?, target targetName: String?) async throws(ControlError) -> [PostResult] {
         guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
         let index = try botIndex(named: name)
@@ -270,6 +282,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             selected = [t]
         }
         let version = bots[index].persisted.countsVersion
+        let now = clock.now
         var results: [PostResult] = []
         await withTaskGroup(of: PostResult.self) { group in
             for t in selected {
@@ -279,9 +292,13 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                     continue
                 }
                 bots[index].targets[t].machine.trigger(version: version)
+                if target.sending == nil, let notBefore = target.machine.notBefore, notBefore > now {
+                    results.append(result(botIndex: index, targetIndex: t, outcome: waitingOutcome(target)))
+                    continue
+                }
                 let targetName = target.settings.name
                 group.addTask {
-                    await self.waitForOutcome(bot: botName, target: targetName)
+                    await self.waitForOutcome(bot: botName, target: targetName, version: version)
                 }
                 bots[index].targets[t].wake.yield()
             }
@@ -291,7 +308,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         return results.sorted { (order.firstIndex(of: $0.target) ?? 0) < (order.firstIndex(of: $1.target) ?? 0) }
     }
 
-    private func waitForOutcome(bot: String, target: String) async -> PostResult {
+    private func waitForOutcome(bot: String, target: String, version: UInt64) async -> PostResult {
         await withCheckedContinuation { continuation in
             guard let b = bots.firstIndex(where: { $0.settings.name == bot }),
                   let t = bots[b].targets.firstIndex(where: { $0.settings.name == target })
@@ -301,8 +318,14 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                     error: "target was removed", nextAttemptAt: nil))
                 return
             }
-            bots[b].targets[t].waiters.append(continuation)
+            bots[b].targets[t].waiters.append(PostWaiter(version: version, continuation: continuation))
         }
+    }
+
+    /// `retrying` while a failed post waits for its backoff, else `deferred` (a list's cooldown,
+    /// an open circuit).
+    func waitingOutcome(_ target: TargetRuntime) -> String {
+        target.machine.state == .retrying ? "retrying" : "deferred"
     }
 
     func result(botIndex b: Int, targetIndex t: Int, outcome: String) -> PostResult {
@@ -313,12 +336,16 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             nextAttemptAt: nextAttemptDate(target))
     }
 
-    func resolveWaiters(botIndex b: Int, targetIndex t: Int, outcome: String) {
+    /// Answers the waiting `post` calls of target `t`: all of them, or with `sent`, those whose
+    /// counts that attempt carried.
+    func resolveWaiters(botIndex b: Int, targetIndex t: Int, outcome: String, sent: UInt64? = nil) {
         let waiters = bots[b].targets[t].waiters
         guard !waiters.isEmpty else { return }
-        bots[b].targets[t].waiters = []
+        let due = waiters.filter { sent == nil || $0.version <= sent! }
+        guard !due.isEmpty else { return }
+        bots[b].targets[t].waiters = waiters.filter { sent != nil && $0.version > sent! }
         let result = result(botIndex: b, targetIndex: t, outcome: outcome)
-        for waiter in waiters { waiter.resume(returning: result) }
+        for waiter in due { waiter.continuation.resume(returning: result) }
     }
 
     // MARK: - Persistence

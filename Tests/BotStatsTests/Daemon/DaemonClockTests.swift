@@ -42,6 +42,20 @@ import Testing
         #expect(start.duration(to: clock.now) < .seconds(5))
     }
 
+    /// A timer can fire on its event loop before the sleeping task has stored its continuation;
+    /// that sleep must end normally, not as if cancelled (issue 11: workers ended for good).
+    @Test func aTimerThatFiresFirstStillEndsTheSleepNormally() async throws {
+        let clock = DaemonClock()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<3000 { try await clock.sleep(for: .microseconds(20)) }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test func manySleepsEndInDeadlineOrder() async throws {
         let clock = DaemonClock()
         let order = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -290,6 +290,30 @@ final class DaemonHarness: Sendable {
         return try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 
+    /// Polls `status --json` until `condition` holds for it, and returns that status.
+    ///
+    /// - Throws: ``SupportError`` naming `what` and quoting the last status when `timeout` passes.
+    @discardableResult
+    func waitForStatus(
+        _ what: String, timeout: Duration = .seconds(10), _ condition: ([String: Any]) throws -> Bool
+    ) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var last: [String: Any] = [:]
+        while true {
+            let result = try await ctl(["status", "--json"])
+            if result.exitCode == 0,
+               let status = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            {
+                last = status
+                if (try? condition(status)) == true { return status }
+            }
+            guard ContinuousClock.now < deadline else {
+                throw SupportError("waited \(timeout) for \(what); last status: \(last)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     func log() -> String {
         process.standardOutput.text()
     }
