@@ -76,4 +76,29 @@ import Testing
             #expect(answer.stdout.contains("main/flaky: retrying (retrying, HTTP 503) next attempt "), "\(answer)")
         }
     }
+
+    /// A list whose port refuses connections is reported as refusing within a second or two,
+    /// not as "no answer within 30s" after the whole timeout.
+    @Test func aRefusedConnectionIsReportedAsSuchAtOnce() async throws {
+        let closed = try await FakeBotList.start()
+        try await closed.shutdown()
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: { dir in
+                try Self.config(list, targets: ["refused"])(dir)
+                    .replacingOccurrences(of: #"timeout = "5s""#, with: #"timeout = "30s""#)
+                    .replacingOccurrences(of: "\(list.baseURL)/refused", with: "\(closed.baseURL)/refused")
+            })
+            defer { daemon.cleanup() }
+            let started = ContinuousClock.now
+            let answer = try await daemon.ctl(["post"], timeout: .seconds(60))
+            #expect(answer.stderr.contains("no_counts"), "\(answer)")
+            _ = try await daemon.ctl(["set", "--servers", "10"])
+            let status = try await daemon.waitForStatus("the refusal is shown", timeout: .seconds(5)) { status in
+                (try CoreLoopTests.target(status, "refused")["last_error"] as? String) != nil
+            }
+            #expect(started.duration(to: .now) < .seconds(4))
+            let error = try CoreLoopTests.target(status, "refused")["last_error"] as? String
+            #expect(error == "connection failed: connection refused", "\(error ?? "nil")")
+        }
+    }
 }

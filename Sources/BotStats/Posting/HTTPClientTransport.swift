@@ -21,6 +21,10 @@ public struct HTTPClientTransport: StatsTransport {
         configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
             + connectTimeout.components.attoseconds / 1_000_000_000)
         configuration.decompression = .disabled
+        // A refused or unresolvable list fails the request at once, and our own retry policy
+        // decides when to try again. Left on, the pool kept reconnecting until the request's
+        // deadline, so a refused connection was shown as "no answer within 30s".
+        configuration.connectionPool.retryConnectionEstablishment = false
         // Posts to every list go out at once; several lists can share a host (a proxy, a test
         // server), and 8 connections per host, the default, would queue them behind each other.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
@@ -78,9 +82,9 @@ public struct HTTPClientTransport: StatsTransport {
             if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
                 return .failure(.timeout)
             }
-            return .failure(.connection(String(describing: error)))
+            return .failure(.connection(ConnectionFailureReason.describe(error)))
         } catch {
-            return .failure(.connection(String(describing: error)))
+            return .failure(.connection(ConnectionFailureReason.describe(error)))
         }
     }
 }
