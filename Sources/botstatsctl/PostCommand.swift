@@ -24,6 +24,10 @@ struct PostCommand: ParsableCommand {
             fail(1, "botstatsctl: the daemon sent an answer this version cannot read")
         }
         for item in outcome.results {
+            if item.outcome == "dry_run" {
+                print("\(item.bot)/\(item.target): not sent (dry run; the request was logged)")
+                continue
+            }
             var line = "\(item.bot)/\(item.target): \(item.outcome) (\(item.state.rawValue)"
             if let status = item.httpStatus { line += ", HTTP \(status)" }
             line += ")"

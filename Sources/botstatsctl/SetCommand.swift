@@ -52,7 +52,11 @@ struct SetCommand: ParsableCommand {
         switch accepted.outcome {
         case "accepted":
             let targets = accepted.targets.isEmpty ? "no enabled lists" : accepted.targets.joined(separator: ", ")
-            print("\(accepted.bot): counts saved (\(counts)); posting to \(targets)")
+            if let note = accepted.message {
+                print("\(accepted.bot): counts accepted (\(counts)); \(note)")
+            } else {
+                print("\(accepted.bot): counts saved (\(counts)); posting to \(targets)")
+            }
         case "held":
             print("\(accepted.bot): counts held back (\(counts)): \(accepted.message ?? "")")
         default:

@@ -101,4 +101,45 @@ import Testing
             #expect(error == "connection failed: connection refused", "\(error ?? "nil")")
         }
     }
+
+    /// A dry run never shows a list as having accepted anything: not in status (JSON or text),
+    /// not in `check`, `post`, `STATUS=` or the log.
+    @Test func aDryRunNeverClaimsADelivery() async throws {
+        try await FakeBotList.withServer { list in
+            let notify = try NotifySocket.bind()
+            defer { notify.close() }
+            let daemon = try await DaemonHarness.start(
+                configTOML: Self.config(list, targets: ["topgg", "second"]), extraArgs: ["--dry-run"], notifySocket: notify)
+            defer { daemon.cleanup() }
+            let set = try await daemon.ctl(["set", "--servers", "10"])
+            #expect(set.stdout.contains("dry run"), "\(set)")
+            #expect(!set.stdout.contains("counts saved"), "\(set)")
+            let status = try await daemon.waitForStatus("both would-be posts are logged") { status in
+                try ["topgg", "second"].allSatisfy { try CoreLoopTests.target(status, $0)["last_attempt_at"] is String }
+            }
+            #expect(status["dry_run"] as? Bool == true)
+            for name in ["topgg", "second"] {
+                let target = try CoreLoopTests.target(status, name)
+                #expect(target["state"] as? String == "pending", "\(target)")
+                #expect(target["last_status"] is NSNull)
+                #expect(target["last_success_at"] is NSNull)
+                #expect(target["posts_total"] as? Int == 0)
+            }
+            let bot = try #require((status["bots"] as? [[String: Any]])?.first)
+            #expect(bot["last_posted_at"] is NSNull)
+            let text = try await daemon.ctl(["status"])
+            #expect(text.stdout.contains("DRY RUN"), "\(text.stdout)")
+            #expect(!text.stdout.contains(" ok "), "\(text.stdout)")
+            let check = try await daemon.ctl(["check"])
+            #expect(check.exitCode == 1)
+            #expect(check.stdout.contains("dry run"), "\(check)")
+            let post = try await daemon.ctl(["post"])
+            #expect(post.stdout.contains("main/topgg: not sent (dry run"), "\(post)")
+            #expect(!post.stdout.contains("delivered"))
+            _ = try await notify.waitFor({ $0.status?.contains("dry run") == true }, timeout: .seconds(5))
+            #expect(!daemon.log().contains("posted "), "\(daemon.log())")
+            #expect(!daemon.log().contains("http.status=200"))
+            #expect(list.requests().isEmpty)
+        }
+    }
 }

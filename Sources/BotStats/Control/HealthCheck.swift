@@ -14,6 +14,10 @@ public enum HealthCheck {
 
     /// Judges `report` at `now`, using each bot's `repost_interval_seconds` from the status object.
     public static func verdict(_ report: StatusReport, now: Date) -> Verdict {
+        if report.dryRun {
+            let lists = report.bots.flatMap(\.targets).filter { $0.state != .disabled }.count
+            return Verdict(code: 1, line: "BOTSTATSD WARNING - dry run: nothing is posted to any of \(lists) lists")
+        }
         var critical: [String] = []
         var warning: [String] = []
         var ok = 0

@@ -10,6 +10,7 @@ extension StatusReport: JSONWritable {
             json.field("bots", bots)
             json.field("config_loaded_at", configLoadedAt)
             json.field("config_path", configPath)
+            json.field("dry_run", dryRun)
             json.field("last_reload_error", lastReloadError)
             json.field("pid", pid)
             json.field("uptime_seconds", uptimeSeconds)

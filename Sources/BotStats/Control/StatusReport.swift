@@ -13,9 +13,15 @@ public struct StatusReport: Decodable, Sendable, Equatable {
     public var configLoadedAt: Date
     /// The last reload error, or nil while the running configuration is the one on disk.
     public var lastReloadError: String?
+    /// `--dry-run`: nothing is sent to any list, so no list has accepted anything.
+    public var dryRun: Bool
     public var bots: [BotStatus]
 
-    public init(version: String, pid: Int, uptimeSeconds: Int, configPath: String, configLoadedAt: Date, lastReloadError: String?, bots: [BotStatus]) {
+    public init(
+        version: String, pid: Int, uptimeSeconds: Int, configPath: String, configLoadedAt: Date, lastReloadError: String?,
+        dryRun: Bool = false, bots: [BotStatus]
+    ) {
+        self.dryRun = dryRun
         self.version = version
         self.pid = pid
         self.uptimeSeconds = uptimeSeconds
@@ -31,8 +37,21 @@ public struct StatusReport: Decodable, Sendable, Equatable {
         case configPath = "config_path"
         case configLoadedAt = "config_loaded_at"
         case lastReloadError = "last_reload_error"
+        case dryRun = "dry_run"
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(String.self, forKey: .version)
+        pid = try c.decode(Int.self, forKey: .pid)
+        uptimeSeconds = try c.decode(Int.self, forKey: .uptimeSeconds)
+        configPath = try c.decode(String.self, forKey: .configPath)
+        configLoadedAt = try c.decode(Date.self, forKey: .configLoadedAt)
+        lastReloadError = try c.decodeIfPresent(String.self, forKey: .lastReloadError)
+        // Absent from daemons older than this field: they never said, so not a dry run.
+        dryRun = try c.decodeIfPresent(Bool.self, forKey: .dryRun) ?? false
+        bots = try c.decode([BotStatus].self, forKey: .bots)
+    }
 }
 
 /// One bot in the status object.

@@ -10,6 +10,9 @@ public enum StatusText {
         lines.append(
             "botstatsd \(report.version), pid \(report.pid), up \(DurationText.format(roundedToSeconds: .seconds(report.uptimeSeconds))), config \(report.configPath) loaded \(ago(report.configLoadedAt, now: now))")
         if let error = report.lastReloadError { lines.append("  last reload FAILED: \(error)") }
+        if report.dryRun {
+            lines.append("  DRY RUN: nothing is sent to any list; requests are only logged, and no list has accepted anything")
+        }
         for bot in report.bots {
             lines.append("")
             var counts = "no counts yet"

@@ -77,6 +77,7 @@ public struct DaemonApplication: Sendable {
             configuration: configuration, transport: transport,
             stateFile: StateFile(directory: configuration.daemon.stateDirectory, writable: !options.dryRun),
             clock: DaemonClock(), logger: logger, pid: options.pid, shutdownGrace: options.shutdownGrace * 4 / 5,
+            dryRun: options.dryRun,
             statusListener: { line in notifier.status(line) })
         let reloader = ConfigurationReloader(
             path: configuration.path, loader: options.loader, engine: engine, notifier: notifier, logger: logger,

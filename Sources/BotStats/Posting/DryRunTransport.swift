@@ -1,6 +1,7 @@
 import Logging
 
-/// `--dry-run`: logs the request that would have been sent (token redacted) and answers 200.
+/// `--dry-run`: logs the request that would have been sent (token redacted) and answers 200,
+/// which the engine, knowing it is a dry run, records as not sent.
 public struct DryRunTransport: StatsTransport {
     private let logger: Logger
     private let settings: LiveLogSettings

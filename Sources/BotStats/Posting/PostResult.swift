@@ -5,7 +5,7 @@ public struct PostResult: Codable, Sendable, Equatable {
     public var bot: String
     public var target: String
     /// `delivered`, `failed`, `retrying` (waiting for a backoff), `deferred` (a list's cooldown or
-    /// an open circuit), `disabled` or `stopped`.
+    /// an open circuit), `disabled`, `stopped` or `dry_run` (logged, not sent).
     public var outcome: String
     public var state: TargetState
     public var httpStatus: Int?

@@ -47,7 +47,7 @@ extension PostingEngine {
             version: BotStatsVersion.version, pid: pid,
             uptimeSeconds: Int(startedAt.duration(to: now).seconds),
             configPath: configuration.path, configLoadedAt: configLoadedAt,
-            lastReloadError: lastReloadError, bots: bots)
+            lastReloadError: lastReloadError, dryRun: dryRun, bots: bots)
     }
 
     func shardsStatus(_ bot: BotRuntime, wallNow: Date) -> ShardsStatus? {
@@ -65,7 +65,7 @@ extension PostingEngine {
     public func statusLine() -> String {
         let enabled = bots.flatMap(\.targets).filter(\.settings.enabled)
         let ok = enabled.filter { $0.machine.state == .ok }.count
-        var parts = ["\(ok)/\(enabled.count) lists ok"]
+        var parts = dryRun ? ["dry run, nothing is sent to \(enabled.count) lists"] : ["\(ok)/\(enabled.count) lists ok"]
         if bots.count == 1 {
             if let servers = bots[0].persisted.counts?.servers { parts.append("\(servers) servers") } else { parts.append("no counts yet") }
         } else {

@@ -178,6 +178,16 @@ extension PostingEngine: Service {
         defer {
             if stopping, inFlightCount() == 0 { resumeDrainWaiter() }
         }
+        if dryRun {
+            // Nothing was sent, so nothing was accepted: no status, no success, no delivery.
+            target.machine.recordNotSent()
+            target.record.lastAttemptAt = wallNow
+            target.record.lastStatus = nil
+            target.record.lastError = nil
+            bots[b].targets[t] = target
+            resolveWaiters(botIndex: b, targetIndex: t, outcome: "dry_run", sent: version)
+            return
+        }
         var failure: PostFailure?
         var reading = RateLimitReading()
         let logMetadata: Logger.Metadata = [

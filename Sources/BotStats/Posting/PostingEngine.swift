@@ -59,6 +59,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     let pid: Int
     /// How long in-flight posts may finish after a stop was asked for.
     let shutdownGrace: Duration
+    /// `--dry-run`: requests are logged, never sent, and no list is shown as having accepted one.
+    let dryRun: Bool
 
     var configuration: Configuration
     var configLoadedAt: Date
@@ -91,8 +93,10 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         wallClock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         shutdownGrace: Duration = .seconds(5),
+        dryRun: Bool = false,
         statusListener: (@Sendable (String) -> Void)? = nil
     ) {
+        self.dryRun = dryRun
         self.configuration = configuration
         self.transport = transport
         self.stateFile = stateFile
@@ -232,7 +236,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                 metadata: ["bot.name": "\(botName)", "servers": "\(counts.servers)",
                            "users": "\(counts.users.map(String.init) ?? "-")", "shards": "\(counts.shards.map(String.init) ?? "-")"])
             triggerPostRound(botIndex: index)
-            return SetResult(bot: botName, outcome: "accepted", counts: counts, targets: targets, message: nil)
+            let note = dryRun ? "dry run: kept in memory, not saved; requests to \(targets.joined(separator: ", ")) are logged, not sent" : nil
+            return SetResult(bot: botName, outcome: "accepted", counts: counts, targets: targets, message: note)
         case .held(let held):
             logger.warning("counts held back", metadata: ["bot.name": "\(botName)", "reason": "\(held.reason)"])
             return SetResult(bot: botName, outcome: "held", counts: held.counts, targets: [], message: held.reason)

@@ -168,6 +168,15 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
         return nil
     }
 
+    /// A dry run "sent" the attempt `nextAction` asked for: nothing reached the list, so the
+    /// counts stay undelivered (`pending`) and nothing counts as a post, a success or a failure.
+    public mutating func recordNotSent() {
+        guard let sent = inFlightVersion else { return }
+        inFlightVersion = nil
+        if pendingVersion == sent { pendingVersion = nil }
+        if state != .disabled { state = .pending }
+    }
+
     /// Gives up on the current post: the next trigger (repost, `set`, reload) tries again.
     private mutating func endFailedPost(now: Instant) -> Resolution {
         failedAttempts = 0
