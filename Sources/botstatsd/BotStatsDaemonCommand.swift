@@ -24,11 +24,23 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do everything except send requests to bot lists; log what would be sent.")
     var dryRun = false
 
+    /// Takes the hard limit of open files as the soft one. Outside a unit with `LimitNOFILE=`
+    /// the soft limit is often 1024, which many lists, scrapes and clients can use up; the hard
+    /// limit is what the administrator allows.
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
+    }
+
     mutating func run() async throws {
         // systemd's watchdog ends a wedged daemon with SIGABRT. The Swift runtime's crash
         // backtracer catches it, cannot start under the unit's MemoryDenyWriteExecute=, and
         // returns, leaving the wedged daemon running until SIGKILL. SIGABRT must kill at once.
         signal(SIGABRT, SIG_DFL)
+        Self.raiseOpenFileLimit()
         let environment = ProcessInfo.processInfo.environment
         let path = config ?? environment["BOTSTATSD_CONFIG"] ?? "/etc/botstatsd/botstatsd.toml"
         let loader = ConfigurationLoader(environment: .fromProcess(environment))

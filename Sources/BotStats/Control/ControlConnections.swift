@@ -1,16 +1,30 @@
 import NIOCore
 import Synchronization
 
-/// The open control connections: a cap on how many, and who is idle.
+/// The open connections of one listener (the control socket, the metrics endpoint): a cap on
+/// how many, and who is idle.
 ///
-/// When the cap is reached the connection idle the longest is closed to make room, so hundreds of
-/// abandoned clients can never lock out an operator's `status`. A connection is idle while no
-/// command of its runs; one idle longer than `idleTimeout` is closed by `closeIdle(now:)`.
+/// When the cap is reached the connection idle the longest is closed to make room, then the one
+/// that has waited longest for its client to read an answer, so hundreds of abandoned or
+/// non-reading clients can never lock out an operator's `status`. Privileged peers (root, the
+/// daemon's own user) have `reserved` slots beyond the cap that others cannot fill. A connection
+/// is idle while no command of its runs; one idle longer than `idleTimeout` is closed by
+/// `closeIdle(now:)`.
 final class ControlConnections: Sendable {
+    /// What a connection is doing.
+    enum Phase {
+        /// Waiting for its client's next request.
+        case idle
+        /// Running a command; never evicted.
+        case running
+        /// Waiting for its client to read an answer; evicted when room is needed.
+        case writing
+    }
+
     private struct Entry {
         let channel: any Channel
         var lastActivity: ContinuousClock.Instant
-        var busy: Bool
+        var phase: Phase
     }
 
     private struct State {
@@ -26,29 +40,37 @@ final class ControlConnections: Sendable {
     }
 
     let limit: Int
+    /// Slots beyond `limit` that only privileged peers may take.
+    let reserved: Int
     let idleTimeout: Duration
     private let state = Mutex(State())
 
-    init(limit: Int, idleTimeout: Duration) {
+    init(limit: Int, reserved: Int = 0, idleTimeout: Duration) {
         self.limit = limit
+        self.reserved = reserved
         self.idleTimeout = idleTimeout
     }
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Registers `channel`, closing the longest-idle connection when at the cap; nil when every
-    /// connection is busy (the new one is then refused).
-    func admit(_ channel: any Channel, now: ContinuousClock.Instant) -> Int? {
+    /// Registers `channel`, making room at the cap by closing the longest-idle connection, else
+    /// the one stalled longest on a client that does not read; nil when every connection is
+    /// running a command (the new one is then refused).
+    func admit(_ channel: any Channel, privileged: Bool = false, now: ContinuousClock.Instant) -> Int? {
         let (id, evicted): (Int?, (any Channel)?) = state.withLock { state in
             var evicted: (any Channel)?
-            if state.entries.count >= limit {
-                guard let oldest = state.entries.filter({ !$0.value.busy }).min(by: { $0.value.lastActivity < $1.value.lastActivity })
+            if state.entries.count >= limit + (privileged ? reserved : 0) {
+                let byAge: ((key: Int, value: Entry), (key: Int, value: Entry)) -> Bool = {
+                    $0.value.lastActivity < $1.value.lastActivity
+                }
+                guard let victim = state.entries.filter({ $0.value.phase == .idle }).min(by: byAge)
+                    ?? state.entries.filter({ $0.value.phase == .writing }).min(by: byAge)
                 else { return (nil, nil) }
-                evicted = oldest.value.channel
-                state.entries[oldest.key] = nil
+                evicted = victim.value.channel
+                state.entries[victim.key] = nil
             }
             state.nextID += 1
-            state.entries[state.nextID] = Entry(channel: channel, lastActivity: now, busy: false)
+            state.entries[state.nextID] = Entry(channel: channel, lastActivity: now, phase: .idle)
             return (state.nextID, evicted)
         }
         evicted?.close(promise: nil)
@@ -85,9 +107,17 @@ final class ControlConnections: Sendable {
     @discardableResult
     func touch(_ id: Int, busy: Bool, now: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
-            state.entries[id]?.busy = busy
+            state.entries[id]?.phase = busy ? .running : .idle
             state.entries[id]?.lastActivity = now
             return busy || !state.draining
+        }
+    }
+
+    /// Marks the connection as waiting for its client to read an answer.
+    func writing(_ id: Int, now: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.entries[id]?.phase = .writing
+            state.entries[id]?.lastActivity = now
         }
     }
 
@@ -105,7 +135,7 @@ final class ControlConnections: Sendable {
     func beginDraining() {
         let idle = state.withLock { state -> [any Channel] in
             state.draining = true
-            return state.entries.values.filter { !$0.busy }.map(\.channel)
+            return state.entries.values.filter { $0.phase != .running }.map(\.channel)
         }
         for channel in idle { channel.close(promise: nil) }
     }
@@ -130,10 +160,21 @@ final class ControlConnections: Sendable {
         }
     }
 
+    /// Closes idle connections a few times per idle timeout while any are open, with no timer
+    /// at all while none are (an idle daemon should sleep), until cancelled.
+    func sweepIdleConnections() async {
+        let period = idleTimeout / 4
+        while !Task.isCancelled {
+            await waitForConnection()
+            try? await DaemonClock().sleep(for: period)
+            closeIdle(now: .now)
+        }
+    }
+
     /// Closes every connection idle for longer than `idleTimeout`.
     func closeIdle(now: ContinuousClock.Instant) {
         let stale = state.withLock { state -> [any Channel] in
-            let expired = state.entries.filter { !$0.value.busy && $0.value.lastActivity.duration(to: now) > idleTimeout }
+            let expired = state.entries.filter { $0.value.phase != .running && $0.value.lastActivity.duration(to: now) > idleTimeout }
             for key in expired.keys { state.entries[key] = nil }
             return expired.values.map(\.channel)
         }

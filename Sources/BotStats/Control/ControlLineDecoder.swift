@@ -28,17 +28,18 @@ struct ControlLineDecoder: ByteToMessageDecoder {
             return .needMoreData
         }
         if let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-            let length = newline - buffer.readerIndex
+            var length = newline - buffer.readerIndex
+            // The limit is on the request; a CRLF line ending does not count against it.
+            let crlf = length > 0 && buffer.getInteger(at: newline - 1, as: UInt8.self) == UInt8(ascii: "\r")
+            if crlf { length -= 1 }
             guard length <= maximumLength else { return overflow(context: context, buffer: &buffer) }
-            var line = buffer.readSlice(length: length)!
-            buffer.moveReaderIndex(forwardBy: 1)
-            if line.readableBytesView.last == UInt8(ascii: "\r") {
-                line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)!
-            }
+            let line = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: crlf ? 2 : 1)
             context.fireChannelRead(wrapInboundOut(.line(line)))
             return .continue
         }
-        if buffer.readableBytes > maximumLength { return overflow(context: context, buffer: &buffer) }
+        // One byte of room for the `\r` of a CRLF that is still on its way.
+        if buffer.readableBytes > maximumLength + 1 { return overflow(context: context, buffer: &buffer) }
         return .needMoreData
     }
 

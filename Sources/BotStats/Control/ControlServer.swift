@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,12 +20,19 @@ public final class ControlServer: Service {
     public static let maximumConnections = 64
     /// A connection with no complete request for this long is closed.
     public static let idleTimeout: Duration = .seconds(30)
+    /// Slots beyond `maximumConnections` for root and the daemon's own user, so an operator and
+    /// the bot's own `set` always get in, however many other clients hold connections.
+    public static let reservedConnections = 8
+    /// A client that has not read an answer within this long is disconnected.
+    public static let writeTimeout: Duration = .seconds(10)
 
     private let channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
     private let handler: ControlCommandHandler
     private let logger: Logger
-    private let policy: ControlAccessPolicy
+    /// The socket file, whose group decides who may change things; nil when unknown.
+    private let socketPath: String?
     private let connections: ControlConnections
+    private let refusals: RefusalLog
     /// Where the socket lives when the daemon bound it; removed on stop. Nil when systemd owns it.
     public let ownedPath: String?
 
@@ -36,10 +44,10 @@ public final class ControlServer: Service {
         self.handler = handler
         self.logger = logger
         self.ownedPath = ownedPath
-        var info = stat()
-        let group = socketPath.flatMap { stat($0, &info) == 0 ? UInt32(info.st_gid) : nil }
-        self.policy = ControlAccessPolicy(daemonUID: UInt32(geteuid()), socketGroup: group)
-        self.connections = ControlConnections(limit: Self.maximumConnections, idleTimeout: idleTimeout)
+        self.socketPath = socketPath
+        self.connections = ControlConnections(
+            limit: Self.maximumConnections, reserved: Self.reservedConnections, idleTimeout: idleTimeout)
+        self.refusals = RefusalLog(logger: logger, message: "control connection refused: every connection is busy")
     }
 
     /// Binds `path` (mode 0660), or adopts `inheritedDescriptor` when systemd passed one.
@@ -52,6 +60,12 @@ public final class ControlServer: Service {
     ) async throws -> ControlServer {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            // A client may send its request and shut its side down at once (`printf … | nc -N`):
+            // the answer still goes out before the connection closes.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // A client that pipelines requests without reading the answers stalls after a few
+            // of them, not after hundreds answered into a large kernel buffer for nothing.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 16 * 1024)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ControlFrame, ByteBuffer>> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
@@ -60,7 +74,12 @@ public final class ControlServer: Service {
             }
         }
         if let inheritedDescriptor {
-            let channel = try await bootstrap.bind(inheritedDescriptor, childChannelInitializer: initializer)
+            let channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
+            do {
+                channel = try await bootstrap.bind(inheritedDescriptor, childChannelInitializer: initializer)
+            } catch {
+                throw ControlSocketError(path: "descriptor \(inheritedDescriptor) from systemd", reason: ConnectionFailureReason.describe(error))
+            }
             let boundPath = SocketProbe.boundPath(of: inheritedDescriptor)
             logger.info("control socket inherited from systemd", metadata: ["fd": "\(inheritedDescriptor)", "path": "\(boundPath ?? "?")"])
             return ControlServer(
@@ -72,7 +91,16 @@ public final class ControlServer: Service {
         // exists at `path` with the process umask's mode, not even for a moment.
         let staging = path + ".new"
         unlink(staging)
-        let channel = try await bootstrap.bind(unixDomainSocketPath: staging, childChannelInitializer: initializer)
+        let channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: staging, childChannelInitializer: initializer)
+        } catch {
+            var reason = ConnectionFailureReason.describe(error)
+            if case let io as IOError = error, io.errnoCode == ENOENT {
+                reason += " (does the directory exist?)"
+            }
+            throw ControlSocketError(path: path, reason: reason)
+        }
         guard chmod(staging, 0o660) == 0, rename(staging, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(staging)
@@ -106,17 +134,7 @@ public final class ControlServer: Service {
         let connections = self.connections
         await serveConnections(
             of: channel,
-            background: {
-                // One sweeper for all connections, rather than a timer per connection. It runs a
-                // few times per idle timeout while connections are open, and has no timer at all
-                // while none are: an idle daemon should sleep.
-                let period = connections.idleTimeout / 4
-                while !Task.isCancelled {
-                    await connections.waitForConnection()
-                    try? await DaemonClock().sleep(for: period)
-                    connections.closeIdle(now: .now)
-                }
-            },
+            background: { await connections.sweepIdleConnections() },
             drain: {
                 connections.beginDraining()
                 let clock = DaemonClock()
@@ -128,9 +146,19 @@ public final class ControlServer: Service {
         if let ownedPath { unlink(ownedPath) }
     }
 
+    /// Who may change things, by the socket file's group as it is now: an operator's `chgrp`
+    /// applies to the next connection without a restart.
+    private var policy: ControlAccessPolicy {
+        var info = stat()
+        let group = socketPath.flatMap { stat($0, &info) == 0 ? UInt32(info.st_gid) : nil }
+        return ControlAccessPolicy(daemonUID: UInt32(geteuid()), socketGroup: group)
+    }
+
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {
-        guard let id = connections.admit(connection.channel, now: .now) else {
-            logger.warning("control connection refused: every connection is busy")
+        let peer = await Self.peerIdentity(of: connection.channel)
+        let policy = self.policy
+        guard let id = connections.admit(connection.channel, privileged: policy.isPrivileged(peer), now: .now) else {
+            refusals.record(now: .now)
             try? await connection.channel.close()
             return
         }
@@ -138,15 +166,13 @@ public final class ControlServer: Service {
         // Cancelled at the end of a stop: closing the channel also ends a write that waits on a
         // client that does not read, which would otherwise hold the stop open forever.
         await withTaskCancellationHandler {
-            await serve(connection, id: id)
+            await serve(connection, id: id, mayChange: policy.mayChange(peer))
         } onCancel: {
             connection.channel.close(promise: nil)
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>, id: Int) async {
-        let peer = await Self.peerIdentity(of: connection.channel)
-        let mayChange = policy.mayChange(peer)
+    private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>, id: Int, mayChange: Bool) async {
         do {
             // Answers go straight to the channel rather than through the outbound async writer:
             // this task runs on the channel's event loop, so the write needs no hand-off, and
@@ -164,12 +190,13 @@ public final class ControlServer: Service {
                         var answer = channel.allocator.buffer(capacity: response.utf8.count + 1)
                         answer.writeString(response)
                         answer.writeInteger(UInt8(ascii: "\n"))
-                        try await channel.writeAndFlush(answer)
+                        connections.writing(id, now: .now)
+                        try await Self.write(answer, to: channel)
                         // While the daemon stops, a connection closes once its command is answered.
                         guard connections.touch(id, busy: false, now: .now) else { return }
                     case .tooLong:
                         let error = ControlError.badRequest("request line longer than \(Self.maximumLineLength) bytes")
-                        try await channel.writeAndFlush(ByteBuffer(string: ControlResponse.failure(error) + "\n"))
+                        try await Self.write(ByteBuffer(string: ControlResponse.failure(error) + "\n"), to: channel)
                         return
                     }
                 }
@@ -181,13 +208,72 @@ public final class ControlServer: Service {
 }
 
 extension ControlServer {
-    /// The peer's pid, uid and gid (`SO_PEERCRED`), or nil when the kernel would not say.
+    /// Writes `answer`, closing the connection when the client has not read it within
+    /// `writeTimeout`: a client that sends requests and never reads the answers holds nothing
+    /// for long, not even its own slot.
+    static func write(_ answer: ByteBuffer, to channel: any Channel) async throws {
+        let cutOff = channel.eventLoop.scheduleTask(in: .seconds(Int64(writeTimeout.components.seconds))) {
+            channel.close(promise: nil)
+        }
+        defer { cutOff.cancel() }
+        try await channel.writeAndFlush(answer)
+    }
+
+    /// The peer's pid, uid and gid (`SO_PEERCRED`) and its supplementary groups
+    /// (`SO_PEERGROUPS`), or nil when the kernel would not say.
     static func peerIdentity(of channel: any Channel) async -> PeerIdentity? {
         guard let provider = channel as? any SocketOptionProvider else { return nil }
-        let future: EventLoopFuture<PeerCredentialsLayout> = provider.unsafeGetSocketOption(
+        let credentials: EventLoopFuture<PeerCredentialsLayout> = provider.unsafeGetSocketOption(
             level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
-        guard let credentials = try? await future.get() else { return nil }
-        return PeerIdentity(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
+        guard let peer = try? await credentials.get() else { return nil }
+        // The groups the peer process really has, taken by the kernel when it connected; the
+        // user database can differ (a user added to a group after logging in has not got it).
+        let groups: EventLoopFuture<PeerGroupsLayout> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: peerGroupsOption))
+        let supplementary = (try? await groups.get()).map { layout in
+            withUnsafeBytes(of: layout.groups) { Array($0.bindMemory(to: UInt32.self)) }
+        }
+        return PeerIdentity(pid: peer.pid, uid: peer.uid, gid: peer.gid, groups: supplementary)
+    }
+
+    /// `SO_PEERGROUPS` of `<asm-generic/socket.h>` (Linux 4.13), which Glibc's module lacks.
+    static let peerGroupsOption: CInt = 59
+}
+
+/// Room for the peer's supplementary groups as `SO_PEERGROUPS` returns them. The kernel fills
+/// only as many as there are; the rest stays zero, so gid 0 read from here means nothing (see
+/// `ControlAccessPolicy`). More groups than fit make the call fail, and the user database decides.
+struct PeerGroupsLayout: Sendable {
+    var groups: InlineArray<256, UInt32> = .init(repeating: 0)
+}
+
+/// Logs refused connections at most once per `interval`, with how many went unlogged, so a flood
+/// of clients cannot flood the journal too.
+final class RefusalLog: Sendable {
+    private let logger: Logger
+    private let message: String
+    private let interval: Duration
+    private let state = Mutex<(lastLogged: ContinuousClock.Instant?, unlogged: Int)>((nil, 0))
+
+    init(logger: Logger, message: String, interval: Duration = .seconds(10)) {
+        self.logger = logger
+        self.message = message
+        self.interval = interval
+    }
+
+    func record(now: ContinuousClock.Instant) {
+        let unlogged = state.withLock { state -> Int? in
+            if let last = state.lastLogged, last.duration(to: now) < interval {
+                state.unlogged += 1
+                return nil
+            }
+            defer { state = (now, 0) }
+            return state.unlogged
+        }
+        guard let unlogged else { return }
+        var metadata: Logger.Metadata = [:]
+        if unlogged > 0 { metadata["refused.unlogged"] = "\(unlogged)" }
+        logger.warning("\(message)", metadata: metadata)
     }
 }
 

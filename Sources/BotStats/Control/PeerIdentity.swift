@@ -7,11 +7,14 @@ public struct PeerIdentity: Sendable, Equatable {
     public var pid: Int32
     public var uid: UInt32
     public var gid: UInt32
+    /// The supplementary groups the peer process has (`SO_PEERGROUPS`); nil when unknown.
+    public var groups: [UInt32]?
 
-    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+    public init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32]? = nil) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
+        self.groups = groups
     }
 }
 
@@ -35,12 +38,26 @@ public struct ControlAccessPolicy: Sendable {
         self.isMember = isMember
     }
 
+    /// Root or the daemon's own user: may use the connections reserved beyond the cap.
+    public func isPrivileged(_ peer: PeerIdentity?) -> Bool {
+        guard let peer else { return false }
+        return peer.uid == 0 || peer.uid == daemonUID
+    }
+
     /// Whether `peer` may run mutating commands; an unknown peer may not.
+    ///
+    /// Group membership is what the peer process really has (`SO_PEERGROUPS`), and only when
+    /// the kernel could not say, what the user database says. A zero in the kernel's list may be
+    /// unused room, so the root group counts only as the peer's primary group.
     public func mayChange(_ peer: PeerIdentity?) -> Bool {
         guard let peer else { return false }
-        if peer.uid == 0 || peer.uid == daemonUID { return true }
+        if isPrivileged(peer) { return true }
         guard let socketGroup else { return false }
-        return peer.gid == socketGroup || isMember(peer.uid, socketGroup)
+        if peer.gid == socketGroup { return true }
+        if let groups = peer.groups {
+            return socketGroup != 0 && groups.contains(socketGroup)
+        }
+        return isMember(peer.uid, socketGroup)
     }
 
     /// Supplementary group membership from the user database (`getgrouplist(3)`).

@@ -5,6 +5,10 @@ import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Options of one daemon run that do not come from the configuration file.
 public struct DaemonOptions: Sendable {
     /// Log requests instead of sending them.
@@ -60,9 +64,7 @@ public struct DaemonApplication: Sendable {
         if options.dryRun {
             logger.notice("dry run: requests are logged, not sent; state is read but not written")
         } else {
-            try FileManager.default.createDirectory(
-                atPath: configuration.daemon.stateDirectory, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
+            try Self.createStateDirectory(configuration.daemon.stateDirectory)
         }
         let logSettings = options.logSettings
             ?? LiveLogSettings(level: configuration.daemon.logLevel, secrets: configuration.allSecrets)
@@ -102,6 +104,22 @@ public struct DaemonApplication: Sendable {
             try? await httpClient.shutdown()
             throw error
         }
+    }
+
+    /// Creates the state directory and its parents (0700) unless they exist; the error names the
+    /// directory and the reason in plain words.
+    static func createStateDirectory(_ path: String) throws(StartupError) {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if mkdir(partial, 0o700) != 0, errno != EEXIST {
+                throw StartupError("daemon.state_directory \(path)", errno: errno)
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw StartupError("daemon.state_directory \(path)", errno: errno) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw StartupError("daemon.state_directory \(path)", "not a directory") }
+        guard access(path, W_OK | X_OK) == 0 else { throw StartupError("daemon.state_directory \(path)", errno: errno) }
     }
 
     /// Runs until SIGTERM or SIGINT, then stops gracefully within `shutdownGrace`: `STOPPING=1`,

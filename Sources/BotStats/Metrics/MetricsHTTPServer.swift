@@ -8,11 +8,21 @@ import ServiceLifecycle
 /// `metrics_listen`: serves `GET /metrics` for Prometheus; everything else is 404.
 ///
 /// Bound before the service group starts, so a port already in use fails the start instead of
-/// leaving a daemon that silently exports nothing.
+/// leaving a daemon that silently exports nothing. Anyone who can reach the port may connect,
+/// so it has the control socket's limits: a cap on connections (the longest idle closed for a
+/// new one), an idle timeout, and a deadline for a client to read its answer. Idle clients can
+/// never exhaust the daemon's file descriptors.
 public final class MetricsHTTPServer: Service {
+    /// Open scrape connections allowed at once.
+    public static let maximumConnections = 16
+    /// A connection with no complete request for this long is closed.
+    public static let idleTimeout: Duration = .seconds(10)
+
     private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
     private let render: @Sendable () async -> String
     private let logger: Logger
+    private let connections = ControlConnections(limit: maximumConnections, idleTimeout: idleTimeout)
+    private let refusals: RefusalLog
 
     private init(
         channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
@@ -21,34 +31,67 @@ public final class MetricsHTTPServer: Service {
         self.channel = channel
         self.render = render
         self.logger = logger
+        self.refusals = RefusalLog(logger: logger, message: "metrics connection refused: every connection is busy")
     }
 
-    /// Binds `listen` (`host:port`).
+    /// Binds `listen` (`host:port`); errors name `daemon.metrics_listen` and the reason.
     public static func bind(
         listen: String, render: @escaping @Sendable () async -> String, logger: Logger
     ) async throws -> MetricsHTTPServer {
+        let subject = "daemon.metrics_listen \(listen)"
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw ControlSocketError(path: listen, reason: "not host:port")
+            throw StartupError(subject, "not host:port")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw StartupError(subject, ConnectionFailureReason.describe(error))
+        }
+        if !Self.isLoopback(host) {
+            logger.warning(
+                "\(subject) is not a loopback address: whoever can reach it reads the metrics (bot names, counts, list states); keep it behind a firewall or bind 127.0.0.1")
+        }
         logger.info("metrics endpoint listening", metadata: ["listen": "\(listen)"])
         return MetricsHTTPServer(channel: channel, render: render, logger: logger)
     }
 
+    /// Whether `host` only ever means this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     /// Serves scrapes until the service group stops; never throws.
     public func run() async {
-        await serveConnections(of: channel, serve: { await self.serve($0) })
+        let connections = self.connections
+        await serveConnections(
+            of: channel, background: { await connections.sweepIdleConnections() },
+            serve: { await self.serve($0) })
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        guard let id = connections.admit(connection.channel, now: .now) else {
+            refusals.record(now: .now)
+            try? await connection.channel.close()
+            return
+        }
+        defer { connections.remove(id) }
+        await withTaskCancellationHandler {
+            await serve(connection, id: id)
+        } onCancel: {
+            connection.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, id: Int) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
@@ -60,12 +103,17 @@ public final class MetricsHTTPServer: Service {
                         continue
                     case .end:
                         guard let request = head else { return }
+                        connections.touch(id, busy: true, now: .now)
                         let found = request.method == .GET && (request.uri == "/metrics" || request.uri.hasPrefix("/metrics?"))
                         let body = found ? await render() : "not found; try /metrics\n"
                         var headers = HTTPHeaders()
                         headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
                         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
                         headers.add(name: "Connection", value: "close")
+                        connections.writing(id, now: .now)
+                        let channel = connection.channel
+                        let cutOff = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+                        defer { cutOff.cancel() }
                         try await outbound.write(.head(HTTPResponseHead(version: request.version, status: found ? .ok : .notFound, headers: headers)))
                         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
                         try await outbound.write(.end(nil))

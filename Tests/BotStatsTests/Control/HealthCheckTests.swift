@@ -48,44 +48,6 @@ import Testing
     }
 }
 
-@Suite struct ControlAccessPolicyTests {
-    let policy = ControlAccessPolicy(daemonUID: 998, socketGroup: 990, isMember: { uid, gid in uid == 1000 && gid == 990 })
-
-    @Test(arguments: [
-        (PeerIdentity(pid: 1, uid: 0, gid: 0), true),
-        (PeerIdentity(pid: 1, uid: 998, gid: 998), true),
-        (PeerIdentity(pid: 1, uid: 1001, gid: 990), true),
-        (PeerIdentity(pid: 1, uid: 1000, gid: 1000), true),
-        (PeerIdentity(pid: 1, uid: 1002, gid: 1002), false),
-        (PeerIdentity(pid: 1, uid: 65534, gid: 65534), false),
-    ])
-    func mutatingNeedsRootTheDaemonOrTheSocketGroup(peer: PeerIdentity, allowed: Bool) {
-        #expect(policy.mayChange(peer) == allowed)
-    }
-
-    @Test func anUnknownPeerMayNotChangeAnything() {
-        #expect(!policy.mayChange(nil))
-    }
-
-    @Test func forbiddenPeersStillGetStatus() async {
-        struct Backend: ControlBackend {
-            func status(bot: String?) async throws(ControlError) -> StatusReport { HealthCheckTests.report([]) }
-            func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
-                Issue.record("set must not run")
-                throw ControlError(code: "x", message: "x")
-            }
-            func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] { [] }
-            func reload() async throws(ControlError) -> ReloadResult { ReloadResult(configPath: "", bots: 0, targets: 0) }
-            func metrics() async -> String { "" }
-        }
-        let handler = ControlCommandHandler(backend: Backend())
-        let set = await handler.respond(to: Array(#"{"v":1,"cmd":"set","servers":1}"#.utf8), mayChange: false)
-        #expect(set.contains(#""code":"forbidden""#))
-        let status = await handler.respond(to: Array(#"{"v":1,"cmd":"status"}"#.utf8), mayChange: false)
-        #expect(status.contains(#""ok":true"#))
-    }
-}
-
 @Suite struct FailureLogSummaryTests {
     @Test func aRepeatedFailureIsLoggedOnceAndCountedOnRecovery() {
         var summary = FailureLogSummary()

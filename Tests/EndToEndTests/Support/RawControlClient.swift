@@ -82,6 +82,13 @@ final class RawControlClient {
         return total
     }
 
+    /// Shuts down the sending side (`shutdown(SHUT_WR)`): the daemon sees the end of the
+    /// requests, and answers may still be read.
+    func shutdownWrite() throws {
+        try requireOpen()
+        guard Glibc.shutdown(fd, Int32(SHUT_WR)) == 0 else { throw SupportError.posix("shutdown", errno, path) }
+    }
+
     /// Reads one newline-terminated line, without its newline.
     ///
     /// - Returns: the line, or `nil` when the daemon closed the connection (end of file or `ECONNRESET`); a
