@@ -4,7 +4,8 @@ import Foundation
 ///
 /// OK (0) when every enabled target posted successfully within twice its bot's repost interval;
 /// WARNING (1) when one is retrying, rate limited or pending its first post; CRITICAL (2) when one
-/// is unauthorized, rejected, circuit-open or has not posted for longer than that.
+/// is unauthorized, rejected, circuit-open or has not posted for longer than that, whatever its
+/// state (retrying or rate limited included).
 public enum HealthCheck {
     /// The plugin exit code and its one summary line.
     public struct Verdict: Sendable, Equatable {
@@ -30,7 +31,15 @@ public enum HealthCheck {
                     critical.append("\(name) \(target.state.rawValue)")
                     continue
                 case .retrying, .rateLimited:
-                    warning.append("\(name) \(target.state.rawValue)")
+                    // Waiting is normal for a while; not posting for two repost intervals is not.
+                    let since = target.lastSuccessAt ?? bot.counts.updatedAt
+                    if let since, now.timeIntervalSince(since) > allowed {
+                        let last = target.lastSuccessAt == nil
+                            ? "never posted" : "last posted \(DurationText.format(roundedToSeconds: .seconds(now.timeIntervalSince(since)))) ago"
+                        critical.append("\(name) \(target.state.rawValue), \(last)")
+                    } else {
+                        warning.append("\(name) \(target.state.rawValue)")
+                    }
                     continue
                 default:
                     break

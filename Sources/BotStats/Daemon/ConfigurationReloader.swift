@@ -12,6 +12,9 @@ public struct ConfigurationReloader: Sendable {
     let logger: Logger
     let logSettings: LiveLogSettings
     let monotonicMicroseconds: @Sendable () -> UInt64
+    /// One reload at a time: each reads the file when its turn comes, so the last one asked
+    /// for applies the file as it is then, never an earlier reload's older reading.
+    private let gate = AsyncSerialGate()
 
     public init(
         path: String, loader: ConfigurationLoader, engine: PostingEngine<DaemonClock>, notifier: any ServiceNotifier,
@@ -28,7 +31,15 @@ public struct ConfigurationReloader: Sendable {
     }
 
     /// Reloads and answers with the new size, or with why the new configuration was rejected.
+    ///
+    /// Reloads asked for at once (SIGHUPs, `botstatsctl reload`s) run one after another.
     public func reload() async throws(ControlError) -> ReloadResult {
+        try await gate.run { () async throws(ControlError) -> ReloadResult in
+            try await reloadNow()
+        }
+    }
+
+    private func reloadNow() async throws(ControlError) -> ReloadResult {
         notifier.reloading(monotonicMicroseconds: monotonicMicroseconds())
         logger.notice("reloading configuration", metadata: ["file": "\(path)"])
         let loaded: LoadedConfiguration

@@ -74,6 +74,32 @@ public enum MetricsExposition {
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        return inStableOrder(String(decoding: buffer, as: UTF8.self))
+    }
+
+    /// `text` with its metric families sorted by name and the samples of each sorted, after
+    /// each family's `# HELP` and `# TYPE` lines.
+    ///
+    /// The registry emits in hash order, different on every scrape; a stable order makes
+    /// scrapes diffable and keeps `botstatsctl metrics` readable.
+    static func inStableOrder(_ text: String) -> String {
+        var comments: [String: [Substring]] = [:]
+        var samples: [String: [Substring]] = [:]
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("#") {
+                let words = line.split(separator: " ", maxSplits: 3)
+                guard words.count >= 3 else { continue }
+                comments[String(words[2]), default: []].append(line)
+            } else {
+                let name = line.prefix { $0 != "{" && $0 != " " }
+                samples[String(name), default: []].append(line)
+            }
+        }
+        var lines: [Substring] = []
+        for family in Set(comments.keys).union(samples.keys).sorted() {
+            lines += (comments[family] ?? []).sorted { $0.hasPrefix("# HELP") && !$1.hasPrefix("# HELP") }
+            lines += (samples[family] ?? []).sorted()
+        }
+        return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
     }
 }

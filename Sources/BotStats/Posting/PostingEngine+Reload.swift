@@ -23,13 +23,18 @@ extension PostingEngine {
         }
         var next: [BotRuntime] = []
         let previousNames = Set(bots.map(\.settings.name))
+        let added = new.bots.filter { !previousNames.contains($0.name) }
+        let savedBots = added.isEmpty ? [:] : stateFile.load(logger: logger, now: wallNow).bots
         var changed: Set<String> = []
         for settings in new.bots {
             guard let b = bots.firstIndex(where: { $0.settings.name == settings.name }) else {
                 nextGeneration += 1
                 var generation = nextGeneration
+                // A bot that comes back (a drop-in restored, or one from an earlier run) has its
+                // saved counts and outcomes on disk: they are its state, not an empty one.
+                let saved = savedBots[settings.name]
                 let bot = Self.makeBot(
-                    settings, persisted: nil, policy: policy, clock: clock, wallNow: wallNow, logger: logger,
+                    settings, persisted: saved, policy: policy, clock: clock, wallNow: wallNow, logger: logger,
                     generation: &generation)
                 nextGeneration = generation
                 Self.spawnWorkers(for: bot, into: spawnContinuation)

@@ -26,6 +26,8 @@ import Testing
         ([(.ok, 7300)], 2),
         ([(.retrying, 60)], 1),
         ([(.rateLimited, 60)], 1),
+        ([(.retrying, 7300)], 2),
+        ([(.rateLimited, 4 * 3600)], 2),
         ([(.unauthorized, 60)], 2),
         ([(.rejected, 60)], 2),
         ([(.circuitOpen, 60)], 2),
@@ -40,6 +42,16 @@ import Testing
         let verdict = HealthCheck.verdict(Self.report([(.ok, 60), (.unauthorized, 60)]), now: Self.now)
         #expect(verdict.line == "BOTSTATSD CRITICAL - main/t1 unauthorized; 1/2 lists ok")
         #expect(!verdict.line.contains("\n"))
+    }
+
+    /// Retrying or rate limited for longer than twice the repost interval is CRITICAL (issue 11:
+    /// after 4 × the interval `check` still said WARNING).
+    @Test func aListThatHasNotTakenTheCountsForTwoIntervalsIsCritical() {
+        let verdict = HealthCheck.verdict(Self.report([(.rateLimited, 4 * 3600)]), now: Self.now)
+        #expect(verdict.line == "BOTSTATSD CRITICAL - main/t0 rate_limited, last posted 4h ago; 0/1 lists ok")
+        var never = Self.report([(.retrying, nil)])
+        never.bots[0].counts.updatedAt = Self.now.addingTimeInterval(-3 * 3600)
+        #expect(HealthCheck.verdict(never, now: Self.now).line == "BOTSTATSD CRITICAL - main/t0 retrying, never posted; 0/1 lists ok")
     }
 
     @Test func noCountsYetIsAWarningNotAnAlarm() {
@@ -82,5 +94,17 @@ import Testing
         #expect(text.contains(#"botstatsd_target_state{bot="main",target="t0",state="rate_limited"} 1"#))
         #expect(text.contains(#"botstatsd_target_rate_limit_remaining{bot="main",target="t0"} 0"#))
         #expect(text.contains(#"botstatsd_bot_servers{bot="main"} 10"#))
+    }
+}
+
+extension MetricsExpositionTests {
+    /// Every scrape of the same state is the same text, families and samples sorted by name.
+    @Test func theExpositionComesOutInTheSameOrderEveryTime() {
+        let report = HealthCheckTests.report([(.ok, 60), (.rateLimited, 60), (.unauthorized, nil)])
+        let first = MetricsExposition.render(report)
+        for _ in 0..<20 { #expect(MetricsExposition.render(report) == first) }
+        let names = first.split(separator: "\n").filter { $0.hasPrefix("# TYPE") }.map { $0.split(separator: " ")[2] }
+        #expect(names == names.sorted())
+        #expect(first.split(separator: "\n").first?.hasPrefix("# HELP botstatsd_bot_servers") == true)
     }
 }
