@@ -98,6 +98,7 @@ extension ShardsStatus: JSONWritable {
             json.field("missing", missing)
             json.field("reported", reported)
             json.field("stale", stale)
+            json.field("stale_count", staleCount)
         }
     }
 }

@@ -240,17 +240,38 @@ public struct HeldStatus: Decodable, Sendable, Equatable {
 
 /// Per-shard reporting: how many of the shards have reported, and which have gone quiet.
 public struct ShardsStatus: Decodable, Sendable, Equatable {
+    /// At most this many ids are listed in `stale` and `missing`.
+    public static let listed = 100
+
     public var count: Int
     public var reported: Int
-    /// Shard ids whose last report is older than `shard_timeout` (still counted, flagged here).
+    /// Shard ids whose last report is older than `shard_timeout` (still counted, flagged here);
+    /// the lowest `listed` of them.
     public var stale: [Int]
-    /// Shard ids that have not reported since the shard count was set.
+    /// How many shards are stale in all.
+    public var staleCount: Int
+    /// Shard ids that have not reported since the shard count was set; the lowest `listed`.
     public var missing: [Int]
 
-    public init(count: Int, reported: Int, stale: [Int], missing: [Int]) {
+    public init(count: Int, reported: Int, stale: [Int], staleCount: Int? = nil, missing: [Int]) {
         self.count = count
         self.reported = reported
         self.stale = stale
+        self.staleCount = staleCount ?? stale.count
         self.missing = missing
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, reported, stale, missing
+        case staleCount = "stale_count"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        reported = try c.decode(Int.self, forKey: .reported)
+        stale = try c.decode([Int].self, forKey: .stale)
+        staleCount = try c.decodeIfPresent(Int.self, forKey: .staleCount) ?? stale.count
+        missing = try c.decode([Int].self, forKey: .missing)
     }
 }

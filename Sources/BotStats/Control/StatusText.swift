@@ -29,7 +29,10 @@ public enum StatusText {
             if let shards = bot.shards {
                 var line = "  shards: \(shards.reported)/\(shards.count) reported"
                 if !shards.missing.isEmpty { line += "; waiting for \(shards.missing.map(String.init).joined(separator: ","))" }
-                if !shards.stale.isEmpty { line += "; STALE: \(shards.stale.map(String.init).joined(separator: ","))" }
+                if !shards.stale.isEmpty {
+                    line += "; STALE (\(shards.staleCount)): \(shards.stale.map(String.init).joined(separator: ","))"
+                    if shards.staleCount > shards.stale.count { line += ",…" }
+                }
                 lines.append(line)
             }
             if let source = bot.source, source.kind == "discord" {

@@ -5,7 +5,8 @@ extension PostingEngine {
     public func status() -> StatusReport {
         let now = clock.now
         let wallNow = wallClock()
-        let bots = self.bots.map { bot -> BotStatus in
+        let bots = self.bots.indices.map { index -> BotStatus in
+            let bot = self.bots[index]
             let counts = bot.persisted.counts
             let nextRepost = bot.nextRepost.map { date(of: $0) }
             return BotStatus(
@@ -20,7 +21,7 @@ extension PostingEngine {
                 held: bot.persisted.held.map {
                     HeldStatus(servers: $0.counts.servers, users: $0.counts.users, shards: $0.counts.shards, reason: $0.reason)
                 },
-                shards: shardsStatus(bot, wallNow: wallNow),
+                shards: cachedShardsStatus(botIndex: index, wallNow: wallNow),
                 source: {
                     if case .discord = bot.settings.source {
                         return SourceStatus(kind: "discord", lastFetchAt: bot.fetch.lastFetchAt, lastError: bot.fetch.lastError)
@@ -50,15 +51,54 @@ extension PostingEngine {
             lastReloadError: lastReloadError, dryRun: dryRun, bots: bots)
     }
 
+    /// `shardsStatus`, worked out again only when the reports or settings changed or a fresh
+    /// report may have gone stale. Comparing the reports is cheap: an unchanged dictionary
+    /// shares its storage, so equal ones compare by identity first.
+    func cachedShardsStatus(botIndex b: Int, wallNow: Date) -> ShardsStatus? {
+        let bot = bots[b]
+        if let cache = bot.shardsCache, cache.shardCount == bot.persisted.shardCount,
+           cache.shardTimeout == bot.settings.shardTimeout, cache.validUntil.map({ wallNow < $0 }) ?? true,
+           cache.reports == bot.persisted.shardReports
+        {
+            return cache.status
+        }
+        guard let status = shardsStatus(bot, wallNow: wallNow) else {
+            bots[b].shardsCache = nil
+            return nil
+        }
+        let cutoff = wallNow.addingTimeInterval(-bot.settings.shardTimeout.seconds)
+        let oldestFresh = bot.persisted.shardReports?.values.lazy.map(\.updatedAt).filter { $0 >= cutoff }.min()
+        bots[b].shardsCache = ShardsStatusCache(
+            status: status, reports: bot.persisted.shardReports, shardCount: bot.persisted.shardCount,
+            shardTimeout: bot.settings.shardTimeout,
+            validUntil: oldestFresh.map { $0.addingTimeInterval(bot.settings.shardTimeout.seconds) })
+        return status
+    }
+
+    /// Per-shard progress: how many reported, which are stale or missing (at most
+    /// `ShardsStatus.listed` of each, lowest ids first, so a bot with 100,000 shards answers
+    /// `status` as fast as one with eight).
     func shardsStatus(_ bot: BotRuntime, wallNow: Date) -> ShardsStatus? {
         guard let count = bot.persisted.shardCount else { return nil }
         let reports = bot.persisted.shardReports ?? [:]
-        let timeout = bot.settings.shardTimeout.seconds
-        let stale = reports.compactMap { id, report in
-            wallNow.timeIntervalSince(report.updatedAt) > timeout ? Int(id) : nil
-        }.sorted()
-        let missing = (0..<count).filter { reports[String($0)] == nil }
-        return ShardsStatus(count: count, reported: reports.count, stale: stale, missing: Array(missing.prefix(100)))
+        let cutoff = wallNow.addingTimeInterval(-bot.settings.shardTimeout.seconds)
+        var stale: [Int] = []
+        var staleCount = 0
+        for (id, report) in reports where report.updatedAt < cutoff {
+            staleCount += 1
+            if let number = Int(id) { stale.append(number) }
+        }
+        var missing: [Int] = []
+        // Every id below the count has reported when there are that many reports.
+        if reports.count < count {
+            for id in 0..<count where reports[String(id)] == nil {
+                missing.append(id)
+                if missing.count == ShardsStatus.listed { break }
+            }
+        }
+        return ShardsStatus(
+            count: count, reported: reports.count, stale: Array(stale.sorted().prefix(ShardsStatus.listed)),
+            staleCount: staleCount, missing: missing)
     }
 
     /// One human line for systemd's `STATUS=`: `5/6 lists ok, 1523 servers, next repost in 42m`.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import BotStats
@@ -137,5 +138,30 @@ import Testing
         await #expect(throws: ControlError.unknownBot("other", known: ["main"])) {
             try await engine.set(bot: "other", servers: 1, users: nil, shards: nil)
         }
+    }
+
+    /// The shard summary is worked out once and shown from a cache until the reports change or
+    /// a report goes stale; the cache never hides a shard that went stale.
+    @Test func theCachedShardSummaryStillSeesShardsGoStale() async throws {
+        final class WallClock: Sendable {
+            let now = Mutex(Date(timeIntervalSince1970: 2_000_000_000))
+        }
+        let wall = WallClock()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let engine = PostingEngine(
+            configuration: configuration(repost: .seconds(3600)), transport: ScriptedTransport(),
+            stateFile: StateFile(directory: directory), clock: ManualClock(), logger: Logger(label: "test"), pid: 1,
+            wallClock: { wall.now.withLock { $0 } }, random: { 0 })
+        _ = try await engine.set(bot: nil, update: CountsUpdate(servers: 10, shardID: 0, shardCount: 2))
+        _ = try await engine.set(bot: nil, update: CountsUpdate(servers: 12, shardID: 1, shardCount: 2))
+        #expect(await engine.status().bots[0].shards?.stale == [])
+        #expect(await engine.status().bots[0].shards?.stale == [])
+        // shard_timeout is 2 × repost_interval: two hours and a second later both are stale.
+        wall.now.withLock { $0 = $0.addingTimeInterval(7201) }
+        #expect(await engine.status().bots[0].shards?.stale == [0, 1])
+        _ = try await engine.set(bot: nil, update: CountsUpdate(servers: 12, shardID: 1, shardCount: 2))
+        let shards = await engine.status().bots[0].shards
+        #expect(shards?.stale == [0])
+        #expect(shards?.staleCount == 1)
     }
 }
