@@ -4,10 +4,10 @@ import Logging
 ///
 /// The new configuration is validated whole before anything changes; a bad one is rejected, the
 /// old one keeps running, and the error goes to the log, the caller and `STATUS=`.
-public struct ConfigurationReloader: Sendable {
+public struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Duration {
     let path: String
     let loader: ConfigurationLoader
-    let engine: PostingEngine<DaemonClock>
+    let engine: PostingEngine<C>
     let notifier: any ServiceNotifier
     let logger: Logger
     let logSettings: LiveLogSettings
@@ -17,7 +17,7 @@ public struct ConfigurationReloader: Sendable {
     private let gate = AsyncSerialGate()
 
     public init(
-        path: String, loader: ConfigurationLoader, engine: PostingEngine<DaemonClock>, notifier: any ServiceNotifier,
+        path: String, loader: ConfigurationLoader, engine: PostingEngine<C>, notifier: any ServiceNotifier,
         logger: Logger, logSettings: LiveLogSettings,
         monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicMicroseconds
     ) {

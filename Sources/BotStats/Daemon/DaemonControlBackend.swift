@@ -1,9 +1,9 @@
 /// Connects the control socket to the engine and to configuration reloads.
-public struct DaemonControlBackend: ControlBackend {
-    let engine: PostingEngine<DaemonClock>
+public struct DaemonControlBackend<C: Clock>: ControlBackend where C.Duration == Duration {
+    let engine: PostingEngine<C>
     let reloader: @Sendable () async throws(ControlError) -> ReloadResult
 
-    public init(engine: PostingEngine<DaemonClock>, reloader: @escaping @Sendable () async throws(ControlError) -> ReloadResult) {
+    public init(engine: PostingEngine<C>, reloader: @escaping @Sendable () async throws(ControlError) -> ReloadResult) {
         self.engine = engine
         self.reloader = reloader
     }

@@ -2,8 +2,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Turns SIGHUP into a configuration reload, one at a time.
-struct ReloadSignalService: Service {
-    let reloader: ConfigurationReloader
+struct ReloadSignalService<C: Clock>: Service where C.Duration == Duration {
+    let reloader: ConfigurationReloader<C>
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)

@@ -121,3 +121,6 @@ extension PostingEngine {
         (bots.count, bots.reduce(0) { $0 + $1.targets.count })
     }
 }
+
+/// The watchdog's heartbeat runs on the engine actor, the domain that decides every post.
+extension PostingEngine: WatchdogProbe {}

@@ -6,8 +6,6 @@ public protocol WatchdogProbe: Sendable {
     func heartbeat() async
 }
 
-extension PostingEngine: WatchdogProbe {}
-
 /// Sends `WATCHDOG=1` every half interval, each time only after the engine answered a heartbeat.
 ///
 /// The heartbeat runs on the engine actor, the same concurrency domain that decides and records
