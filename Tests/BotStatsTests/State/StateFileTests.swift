@@ -26,7 +26,7 @@ import Testing
         try file.save(state)
         #expect(file.load(logger: logger) == state)
         #expect(FileManager.default.fileExists(atPath: file.path(forBot: "main")))
-        #expect(!FileManager.default.fileExists(atPath: file.path(forBot: "main") + ".tmp"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: file.botsDirectory) == ["main.json"])
     }
 
     @Test func missingFileIsAnEmptyState() {
