@@ -16,8 +16,11 @@ import Glibc
 /// link planted at any file name is never written or read through. Files are created 0600, `bots`
 /// 0700.
 ///
-/// A file that does not parse, has an unknown format, or is not a regular file is moved aside
-/// (`<name>.json.corrupt-<time>`) with a warning, never overwritten and never fatal.
+/// A file that does not parse, has an unknown format, is not a regular file, or holds counts no
+/// `set` could have stored is moved aside (`<name>.json.corrupt-<time>`) with a warning, never
+/// overwritten and never fatal. Values that are merely out of range (counters near `Int.max`,
+/// times written under a clock that ran ahead) are brought into range as the file is loaded; see
+/// ``PersistedBot/clampForLoad(now:maxWait:)``.
 ///
 /// A read-only state file (`--dry-run`) reads what is there and writes nothing: a dry run must
 /// not leave the real daemon believing its counts were posted. The writable one assumes it is the
@@ -47,8 +50,9 @@ public struct StateFile: Sendable {
         var bot: PersistedBot
     }
 
-    /// Every saved bot; unusable files are moved aside and skipped, and (when writable) temporary
-    /// files an interrupted write left behind are removed.
+    /// Every saved bot; unusable files are moved aside and skipped, out-of-range values are
+    /// brought into range against `now`, and (when writable) temporary files an interrupted write
+    /// left behind are removed.
     public func load(logger: Logger, now: Date = Date()) -> PersistedState {
         var state = PersistedState()
         let bots: BotsDirectory
@@ -89,7 +93,18 @@ public struct StateFile: Sendable {
                 moveAside(file, in: bots, reason: "has unknown format \(saved.format)", logger: logger, now: now)
                 continue
             }
-            state.bots[String(file.dropLast(".json".count))] = saved.bot
+            if let problem = saved.bot.unusableReason() {
+                moveAside(file, in: bots, reason: "holds a value no set could have stored (\(problem))", logger: logger, now: now)
+                continue
+            }
+            var bot = saved.bot
+            let adjusted = bot.clampForLoad(now: now)
+            if !adjusted.isEmpty {
+                logger.warning(
+                    "state file held values out of range (written under a wrong clock, or edited); they were brought into range",
+                    metadata: ["file": "\(path)", "fields": "\(adjusted.prefix(20).joined(separator: ", "))"])
+            }
+            state.bots[String(file.dropLast(".json".count))] = bot
         }
         return state
     }
