@@ -89,10 +89,11 @@ public enum CountsIntake {
                 return .waitingForShards(reported: reports.count, of: shardCount)
             }
             let all = Array(reports.values)
-            let users = all.allSatisfy { $0.users != nil } ? all.reduce(0) { $0 + ($1.users ?? 0) } : nil
-            candidate = BotCounts(servers: all.reduce(0) { $0 + $1.servers }, users: users, shards: shardCount, updatedAt: now)
+            // Saturating sums: reports loaded from a state file are checked, but a sum must never trap.
+            let users = all.allSatisfy { $0.users != nil } ? saturatingSum(all.map { $0.users ?? 0 }) : nil
+            candidate = BotCounts(servers: saturatingSum(all.map(\.servers)), users: users, shards: shardCount, updatedAt: now)
             if all.allSatisfy({ $0.goodServers != nil }) {
-                shardReference = all.reduce(0) { $0 + ($1.goodServers ?? 0) }
+                shardReference = saturatingSum(all.map { $0.goodServers ?? 0 })
             }
         } else {
             bot.shardReports = nil
@@ -126,7 +127,9 @@ public enum CountsIntake {
         }
         bot.held = nil
         bot.counts = candidate
-        bot.countsVersion += 1
+        // A version loaded from a file could sit at the top; it stays there rather than trap (the
+        // loader renumbers versions that high, so this is never reached in practice).
+        if bot.countsVersion < .max { bot.countsVersion += 1 }
         if var reports = bot.shardReports {
             for (id, report) in reports where startsAnew || report.goodServers == nil {
                 // Confirmed, forced, or the first total since the shard layout changed: these
@@ -159,6 +162,15 @@ public enum CountsIntake {
     private static func recentTotals(of bot: PersistedBot, within interval: Duration, now: Date) -> [BotCounts] {
         let since = now.addingTimeInterval(-interval.seconds)
         return (bot.recentTotals ?? []).filter { $0.updatedAt >= since }
+    }
+
+    /// The sum of `values`, stopping at `Int.max` instead of trapping.
+    private static func saturatingSum(_ values: [Int]) -> Int {
+        values.reduce(0) { sum, value in
+            var sum = sum
+            sum.addSaturating(value)
+            return sum
+        }
     }
 
     private static func hold(_ counts: BotCounts, _ reason: String, in bot: inout PersistedBot) -> Outcome {

@@ -49,6 +49,9 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
 
     /// Puts back what a previous run persisted: the shown state, the failure streak, a cooldown
     /// still in force and the counters.
+    ///
+    /// Whatever the counters hold, counting on from them never traps: a negative one starts at
+    /// zero, and every count stops at `Int.max` (the state file loader already keeps them far below).
     public mutating func restore(
         state restored: TargetState, consecutiveFailures: Int, notBefore: Instant?,
         postsTotal: Int, failuresTotal: Int, retriesTotal: Int
@@ -113,7 +116,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     ) -> Resolution? {
         guard let sent = inFlightVersion else { return nil }
         inFlightVersion = nil
-        postsTotal += 1
+        postsTotal.addSaturating(1)
         let wasProbe = state == .circuitOpen
         let serverWait = requiredWait.flatMap { $0 > .zero ? $0 : nil }
 
@@ -126,7 +129,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
             return .delivered
         }
 
-        failuresTotal += 1
+        failuresTotal.addSaturating(1)
         failedAttempts += 1
 
         if wasProbe {
@@ -163,7 +166,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
 
         let delay = policy.delay(afterFailedAttempts: failedAttempts, floor: serverWait, unitRandom: unitRandom)
         notBefore = now.advanced(by: delay)
-        retriesTotal += 1
+        retriesTotal.addSaturating(1)
         state = failure == .status(429) ? .rateLimited : .retrying
         return nil
     }
@@ -181,7 +184,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     private mutating func endFailedPost(now: Instant) -> Resolution {
         failedAttempts = 0
         pendingVersion = nil
-        consecutiveFailures += 1
+        consecutiveFailures.addSaturating(1)
         if consecutiveFailures >= Self.circuitThreshold {
             state = .circuitOpen
             let probeAt = now.advanced(by: circuitCooldown)

@@ -24,9 +24,10 @@ import Testing
         let counts = BotCounts(servers: 1520, users: 88000, shards: 2, updatedAt: Date(timeIntervalSince1970: 1_900_000_000))
         let state = PersistedState(bots: ["main": PersistedBot(id: "1", counts: counts, countsVersion: 3, targets: ["topgg": target])])
         try file.save(state)
-        #expect(file.load(logger: logger) == state)
+        // Loaded at the moment of the cooldown's end: nothing is in the future, nothing is clamped.
+        #expect(file.load(logger: logger, now: Date(timeIntervalSince1970: 2_000_000_000)) == state)
         #expect(FileManager.default.fileExists(atPath: file.path(forBot: "main")))
-        #expect(!FileManager.default.fileExists(atPath: file.path(forBot: "main") + ".tmp"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: file.botsDirectory) == ["main.json"])
     }
 
     @Test func missingFileIsAnEmptyState() {
