@@ -24,6 +24,31 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do everything except send requests to bot lists; log what would be sent.")
     var dryRun = false
 
+    /// Blocks SIGTERM, SIGINT and SIGHUP before any other thread exists, so every thread
+    /// inherits the mask, then parses the command line and runs.
+    ///
+    /// The service group receives these signals through a `signalfd` (libdispatch's signal
+    /// sources on Linux), which reads them while they are blocked. Blocked from the first
+    /// instruction, a SIGTERM that arrives while the daemon is still starting waits for the
+    /// group instead of killing the process by its default action; with them unblocked, a stop
+    /// asked for right after start could end the daemon by signal instead of gracefully.
+    static func main() async {
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, signal) }
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     /// Takes the hard limit of open files as the soft one. Outside a unit with `LimitNOFILE=`
     /// the soft limit is often 1024, which many lists, scrapes and clients can use up; the hard
     /// limit is what the administrator allows.

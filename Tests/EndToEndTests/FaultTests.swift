@@ -78,7 +78,13 @@ import Glibc
                     servers += 1
                 }
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...150)))
+            // The kill lands at a random moment of a stream of sets that has begun: after the
+            // first acknowledgement, however long a start takes on a busy machine.
+            let begun = ContinuousClock.now.advanced(by: .seconds(5))
+            while progress.withLock({ $0.acked }) == 0, ContinuousClock.now < begun {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...130)))
             _ = try await daemon.kill9()
             writer.cancel()
             _ = await writer.value

@@ -196,9 +196,15 @@ import Glibc
         try await FakeBotList.withServer { list in
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
             defer { daemon.cleanup() }
-            // A second daemon on the same socket refuses to start.
+            // A second daemon on the same socket (with a state directory of its own, else the state
+            // directory's lock would refuse it first) refuses to start.
+            let otherState = daemon.directory.appendingPathComponent("other-state").path
+            let secondConfig = daemon.directory.appendingPathComponent("second.toml")
+            try String(contentsOf: daemon.configFile, encoding: .utf8)
+                .replacingOccurrences(of: daemon.stateDirectory.path + "\"", with: otherState + "\"")
+                .write(to: secondConfig, atomically: true, encoding: .utf8)
             let second = try await ProcessRunner.run(
-                try Binaries.daemon, ["--config", daemon.configFile.path], removing: DaemonHarness.isolatedEnvironmentKeys)
+                try Binaries.daemon, ["--config", secondConfig.path], removing: DaemonHarness.isolatedEnvironmentKeys)
             #expect(second.exitCode == 1)
             #expect(second.stderr.contains("another botstatsd is already listening"))
             // A crash leaves the socket file behind; the next start replaces it.

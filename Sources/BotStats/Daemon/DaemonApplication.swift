@@ -24,6 +24,8 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
     let httpClient: HTTPClient?
     let notifier: any ServiceNotifier
     let logger: Logger
+    /// Held for the life of the daemon; nil for a dry run, which writes nothing.
+    let stateLock: StateDirectoryLock?
 
     /// Loads state, binds the control socket (and the metrics endpoint), and wires the services.
     ///
@@ -40,6 +42,8 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
         } else {
             try createStateDirectory(configuration.daemon.stateDirectory)
         }
+        // Before the state is loaded and the control socket bound: a second daemon must touch neither.
+        let stateLock = options.dryRun ? nil : try StateDirectoryLock.acquire(directory: configuration.daemon.stateDirectory)
         let logSettings = options.logSettings
             ?? LiveLogSettings(level: configuration.daemon.logLevel, secrets: configuration.allSecrets)
         var httpClient: HTTPClient?
@@ -88,7 +92,8 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
                 services.append(.init(service: WatchdogService(interval: interval, probe: engine, notifier: notifier, clock: clock)))
                 logger.info("watchdog on", metadata: ["interval": "\(DurationText.format(interval))"])
             }
-            services.append(.init(service: LifecycleNotifierService(notifier: notifier)))
+            services.append(.init(service: LifecycleNotifierService(
+                notifier: notifier, logger: logger, statusLine: { await engine.statusLine() })))
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: options.handlesSignals ? [.sigterm, .sigint] : [],
                 logger: logger)
@@ -96,7 +101,7 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
             groupConfiguration.maximumGracefulShutdownDuration = options.shutdownGrace * 9 / 10
             return DaemonApplication(
                 engine: engine, control: control, reloader: reloader, group: ServiceGroup(configuration: groupConfiguration),
-                httpClient: httpClient, notifier: notifier, logger: logger)
+                httpClient: httpClient, notifier: notifier, logger: logger, stateLock: stateLock)
         } catch {
             try? await httpClient?.shutdown()
             throw error
@@ -107,8 +112,6 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
     /// `shutdownGrace`: `STOPPING=1`, in-flight posts finish (or are cut off), state is saved,
     /// the control socket closes last.
     public func run() async throws {
-        notifier.ready(status: await engine.statusLine())
-        logger.notice("ready", metadata: ["version": "\(BotStatsVersion.version)"])
         do {
             try await group.run()
         } catch {

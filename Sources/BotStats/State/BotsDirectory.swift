@@ -45,7 +45,11 @@ final class BotsDirectory {
         // /var/lib/botstatsd one) and only whoever may write its parent can replace it; `bots`
         // inside it is where a planted link could sit.
         let stateFD = Glibc.open(stateDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard stateFD >= 0 else { throw StateFileError(path: stateDirectory, reason: Self.reason(errno)) }
+        guard stateFD >= 0 else {
+            // A state directory that does not exist yet (a first dry run) holds nothing to read.
+            if errno == ENOENT, !create { return nil }
+            throw StateFileError(path: stateDirectory, reason: Self.reason(errno))
+        }
         defer { close(stateFD) }
         var fd = openat(stateFD, "bots", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0, errno == ENOENT {
