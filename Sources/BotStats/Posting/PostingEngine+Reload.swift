@@ -95,8 +95,8 @@ extension PostingEngine {
         configLoadedAt = wallNow
         lastReloadError = nil
         // Kept bots are saved as they change; only bots a reload touched are written now.
-        dirtyBots.formUnion(new.bots.map(\.name).filter { name in !previousNames.contains(name) || changed.contains(name) })
-        flush()
+        for bot in added { persistence.durable[bot.name] = savedBots[bot.name] }
+        saveSoon(bots: new.bots.map(\.name).filter { name in !previousNames.contains(name) || changed.contains(name) })
     }
 
     private func retire(_ target: TargetRuntime, bot: String, outcome: String) {

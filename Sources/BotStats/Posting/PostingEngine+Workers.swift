@@ -20,6 +20,7 @@ extension PostingEngine: Service {
     public nonisolated func run() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.persistenceLoop() }
                 for await spawn in self.spawns {
                     switch spawn {
                     case .target(let bot, let target, let generation, let wakes):
@@ -119,8 +120,8 @@ extension PostingEngine: Service {
                 bots[b].targets[t].sending = nil
             }
         }
-        // Every other bot is already on disk: each change was saved when it happened.
-        flush()
+        // The persistence loop wrote everything before it ended; anything changed since is written now.
+        writeEverythingNow()
         logger.notice("state saved; stopped")
     }
 

@@ -85,9 +85,10 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     var stopping = false
     /// The engine's run loop, waiting while stopping for the last in-flight request.
     var drainWaiter: CheckedContinuation<Void, Never>?
-    var saveScheduled = false
-    /// Bots whose outcomes changed since the last write.
-    var dirtyBots: Set<String> = []
+    /// What the persistence loop works from: see `PostingEngine+Persistence.swift`.
+    var persistence = PersistenceQueue<C.Instant>()
+    /// One state write at a time, each taking its batch when its turn comes.
+    let writeGate = AsyncSerialGate()
     var nextGeneration = 0
     let spawns: AsyncStream<WorkerSpawn>
     let spawnContinuation: AsyncStream<WorkerSpawn>.Continuation
@@ -133,7 +134,10 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                          clock: clock, wallNow: wallClock(), logger: logger, generation: &generation)
         }
         self.nextGeneration = generation
-        for bot in bots { Self.spawnWorkers(for: bot, into: spawnContinuation) }
+        for bot in bots {
+            persistence.durable[bot.settings.name] = bot.persisted
+            Self.spawnWorkers(for: bot, into: spawnContinuation)
+        }
     }
 
     static func spawnWorkers(for bot: BotRuntime, into spawns: AsyncStream<WorkerSpawn>.Continuation) {
@@ -226,21 +230,22 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// them to every enabled target.
     ///
     /// Everything is on disk before this returns; when it cannot be saved the call fails and the
-    /// previous state stays in force. See `CountsIntake` for shards and the drop guard.
-    public func set(bot name: String?, update: CountsUpdate) throws(ControlError) -> SetResult {
+    /// previous state stays in force. `set`s that arrive together share one write and one flush
+    /// (see `PostingEngine+Persistence.swift`). See `CountsIntake` for shards and the drop guard.
+    public func set(bot name: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
         guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
         let index = try botIndex(named: name)
         let botName = bots[index].settings.name
-        let previous = bots[index].persisted
-        var updated = previous
+        var updated = bots[index].persisted
         let outcome = try CountsIntake.apply(update, to: &updated, dropGuard: bots[index].settings.dropGuard, repostInterval: bots[index].settings.repostInterval, now: wallClock())
         bots[index].persisted = updated
-        do {
-            try stateFile.save(bot: botName, persistedBot(index))
-        } catch {
-            bots[index].persisted = previous
-            logger.error("counts not accepted: \(error.description)", metadata: ["bot.name": "\(botName)"])
-            throw ControlError(code: "state_write_failed", message: error.description)
+        if let failure = await commit(bot: botName) {
+            logger.error("counts not accepted: \(failure.description)", metadata: ["bot.name": "\(botName)"])
+            throw ControlError(code: "state_write_failed", message: failure.description)
+        }
+        // The bot may have moved while the write waited (a reload): find it again.
+        guard let index = bots.firstIndex(where: { $0.settings.name == botName }) else {
+            throw ControlError(code: "unknown_bot", message: "bot '\(botName)' was removed by a reload")
         }
         let targets = bots[index].targets.filter(\.settings.enabled).map(\.settings.name)
         switch outcome {
@@ -263,8 +268,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     }
 
     /// A total for a bot: `set(bot:update:)` with no shard fields.
-    public func set(bot name: String?, servers: Int, users: Int?, shards: Int?) throws(ControlError) -> SetResult {
-        try set(bot: name, update: CountsUpdate(servers: servers, users: users, shards: shards))
+    public func set(bot name: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult {
+        try await set(bot: name, update: CountsUpdate(servers: servers, users: users, shards: shards))
     }
 
     /// Starts a post of the cached counts to every enabled target of a bot and restarts its repost timer.
@@ -365,60 +370,6 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         bots[b].targets[t].waiters = waiters.filter { sent != nil && $0.version > sent! }
         let result = result(botIndex: b, targetIndex: t, outcome: outcome)
         for waiter in due { waiter.continuation.resume(returning: result) }
-    }
-
-    // MARK: - Persistence
-
-    /// Bot `b` as its state file holds it: counts plus every target's record.
-    ///
-    /// The state, failure streak, counters and cooldown live in the state machine; they are
-    /// copied into the record here, when it is written, rather than after every attempt.
-    func persistedBot(_ b: Int) -> PersistedBot {
-        var persisted = bots[b].persisted
-        persisted.targets = [:]
-        for target in bots[b].targets {
-            var record = target.record
-            record.state = target.machine.state
-            record.consecutiveFailures = target.machine.consecutiveFailures
-            record.postsTotal = target.machine.postsTotal
-            record.failuresTotal = target.machine.failuresTotal
-            record.retriesTotal = target.machine.retriesTotal
-            record.notBefore = target.machine.notBefore.map(date(of:))
-            persisted.targets[target.settings.name] = record
-        }
-        return persisted
-    }
-
-    /// Every bot as the state files hold them.
-    func document() -> PersistedState {
-        PersistedState(bots: Dictionary(uniqueKeysWithValues: bots.indices.map { (bots[$0].settings.name, persistedBot($0)) }))
-    }
-
-    /// Writes bot `name`'s state soon; outcomes are batched so a round over many lists writes
-    /// each bot once.
-    func scheduleSave(bot name: String) {
-        dirtyBots.insert(name)
-        guard !saveScheduled else { return }
-        saveScheduled = true
-        Task {
-            try? await self.clock.sleep(for: .milliseconds(200))
-            self.flush()
-        }
-    }
-
-    /// Writes every bot whose state changed since the last write; with `all`, every bot.
-    public func flush(all: Bool = false) {
-        saveScheduled = false
-        let names = all ? Set(bots.map(\.settings.name)) : dirtyBots
-        dirtyBots = []
-        for b in bots.indices where names.contains(bots[b].settings.name) {
-            do {
-                try stateFile.save(bot: bots[b].settings.name, persistedBot(b))
-            } catch {
-                logger.error("\(error.description)")
-                dirtyBots.insert(bots[b].settings.name)
-            }
-        }
     }
 
     // MARK: - Time conversions

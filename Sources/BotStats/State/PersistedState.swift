@@ -58,6 +58,20 @@ public struct PersistedBot: Codable, Sendable, Equatable {
     }
 }
 
+extension PersistedBot {
+    /// Puts back everything a `set` changes (counts, version, shard reports, what the drop guard
+    /// holds and remembers) from `saved`, leaving the targets' outcomes as they are: the undo of
+    /// counts that could not be saved.
+    public mutating func restoreCounts(from saved: PersistedBot) {
+        counts = saved.counts
+        countsVersion = saved.countsVersion
+        shardCount = saved.shardCount
+        shardReports = saved.shardReports
+        held = saved.held
+        recentTotals = saved.recentTotals
+    }
+}
+
 /// One shard's last report.
 public struct ShardReport: Codable, Sendable, Equatable {
     public var servers: Int

@@ -148,24 +148,46 @@ public struct StateFile: Sendable {
 
     /// Writes one bot's file atomically and durably.
     public func save(bot name: String, _ bot: PersistedBot) throws(StateFileError) {
-        guard writable else { return }
-        // Configuration already restricts names; a name that could leave `bots` or hide as a dot
-        // file is refused here as well, whoever calls.
-        guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
-            throw StateFileError(path: path(forBot: name), reason: "a bot name may not be empty, start with '.' or hold '/'")
-        }
+        if let failure = save(bots: [(name, bot)])[name] { throw failure }
+    }
+
+    /// Writes several bots' files atomically and durably, sharing one flush (see
+    /// `BotsDirectory.writeAtomically(_:)`): a group commit of everything that changed together.
+    ///
+    /// - Returns: the bots whose files could not be written, with why; empty when all were.
+    public func save(bots batch: [(name: String, bot: PersistedBot)]) -> [String: StateFileError] {
+        guard writable, !batch.isEmpty else { return [:] }
+        var failures: [String: StateFileError] = [:]
+        var files: [(name: String, bytes: [UInt8])] = []
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .rfc3339
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data: Data
-        do {
-            data = try encoder.encode(BotFile(format: PersistedState.currentFormat, bot: bot))
+        for (name, bot) in batch {
+            // Configuration already restricts names; a name that could leave `bots` or hide as a
+            // dot file is refused here as well, whoever calls.
+            guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
+                failures[name] = StateFileError(path: path(forBot: name), reason: "a bot name may not be empty, start with '.' or hold '/'")
+                continue
+            }
+            do {
+                files.append(("\(name).json", Array(try encoder.encode(BotFile(format: PersistedState.currentFormat, bot: bot)))))
+            } catch {
+                failures[name] = StateFileError(path: path(forBot: name), reason: "cannot encode: \(error)")
+            }
+        }
+        let bots: BotsDirectory
+        do throws(StateFileError) {
+            guard let opened = try BotsDirectory.open(stateDirectory: directory, create: true) else {
+                throw StateFileError(path: botsDirectory, reason: "No such file or directory")
+            }
+            bots = opened
         } catch {
-            throw StateFileError(path: path(forBot: name), reason: "cannot encode: \(error)")
+            for file in files { failures[String(file.name.dropLast(".json".count))] = error }
+            return failures
         }
-        guard let bots = try BotsDirectory.open(stateDirectory: directory, create: true) else {
-            throw StateFileError(path: botsDirectory, reason: "No such file or directory")
+        for (file, failure) in bots.writeAtomically(files) {
+            failures[String(file.dropLast(".json".count))] = failure
         }
-        try bots.writeAtomically(Array(data), to: "\(name).json")
+        return failures
     }
 }

@@ -164,4 +164,27 @@ import Testing
         #expect(shards?.stale == [0])
         #expect(shards?.staleCount == 1)
     }
+
+    /// `set`s that arrive together share writes: 400 shard reports at once are all durable when
+    /// answered, in far fewer writes than reports (a group commit).
+    @Test func concurrentSetsShareOneWrite() async throws {
+        let engine = try makeEngine(ScriptedTransport(), clock: ManualClock())
+        try await withRunning(engine) {
+            try await eventually("persistence loop runs") { await engine.persistence.running }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for shard in 0..<400 {
+                    group.addTask {
+                        _ = try await engine.set(bot: nil, update: CountsUpdate(servers: 1, shardID: shard, shardCount: 400))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let saved = StateFile(directory: directory).load(logger: Logger(label: "test"))
+            #expect(saved.bots["main"]?.shardReports?.count == 400)
+            #expect(saved.bots["main"]?.counts?.servers == 400)
+            let batches = await engine.persistence.batchesWritten
+            #expect(batches < 100, "\(batches) writes for 400 sets")
+        }
+    }
 }
+
