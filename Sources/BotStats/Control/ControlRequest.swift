@@ -44,6 +44,12 @@ public enum ControlRequest: Sendable, Equatable {
         guard case .object(let object) = value else {
             throw .badRequest("request must be a JSON object, got \(value.typeName)")
         }
+        return try parse(object: object)
+    }
+
+    /// The request an already parsed JSON object holds (the network intake builds a `set` from
+    /// an HTTP body this way, so both ways in validate alike).
+    public static func parse(object: [String: JSONValue]) throws(ControlError) -> ControlRequest {
         if let version = object["v"] {
             guard case .number(let number) = version, number == Double(protocolVersion) else {
                 throw ControlError(code: "unsupported_version", message: "v: this daemon speaks protocol version \(protocolVersion)")

@@ -247,35 +247,6 @@ struct PeerGroupsLayout: Sendable {
     var groups: InlineArray<256, UInt32> = .init(repeating: 0)
 }
 
-/// Logs refused connections at most once per `interval`, with how many went unlogged, so a flood
-/// of clients cannot flood the journal too.
-final class RefusalLog: Sendable {
-    private let logger: Logger
-    private let message: String
-    private let interval: Duration
-    private let state = Mutex<(lastLogged: ContinuousClock.Instant?, unlogged: Int)>((nil, 0))
-
-    init(logger: Logger, message: String, interval: Duration = .seconds(10)) {
-        self.logger = logger
-        self.message = message
-        self.interval = interval
-    }
-
-    func record(now: ContinuousClock.Instant) {
-        let unlogged = state.withLock { state -> Int? in
-            if let last = state.lastLogged, last.duration(to: now) < interval {
-                state.unlogged += 1
-                return nil
-            }
-            defer { state = (now, 0) }
-            return state.unlogged
-        }
-        guard let unlogged else { return }
-        var metadata: Logger.Metadata = [:]
-        if unlogged > 0 { metadata["refused.unlogged"] = "\(unlogged)" }
-        logger.warning("\(message)", metadata: metadata)
-    }
-}
 
 /// `struct ucred` of `<sys/socket.h>`, which Glibc's Swift module hides behind `_GNU_SOURCE`:
 /// three 32-bit fields with no padding, so this struct has the same layout.
