@@ -9,7 +9,14 @@ extension ConfigurationLoader {
             "id", "name", "repost_interval", "source", "discord_token_file", "discord_token_credential",
             "discord_token", "discord_base_url", "shard_timeout", "drop_guard",
         ])
-        let id = bot.string("id", required: true)
+        let id: String?
+        if case .integer(let number)? = bot.table["id"] {
+            // Written without quotes, an id is an integer; say how to write it rather than what it is not.
+            bot.error("id", "must be a string: quote the id, id = \"\(number)\"")
+            id = nil
+        } else {
+            id = bot.string("id", required: true)
+        }
         if let id, !(id.count >= 15 && id.count <= 21 && id.allSatisfy { $0.isASCII && $0.isNumber }) {
             // The value is not echoed: a token pasted into the wrong key must not reach a log.
             bot.error("id", "is not a Discord application id (15 to 21 digits, as a string)")
@@ -72,7 +79,11 @@ extension ConfigurationLoader {
         } else if ProviderTable.provider(named: name) != nil {
             providerName = name
         } else {
-            reader.error("provider", "missing: '\(name)' is not a built-in provider, so provider must be set (one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
+            if let guess = SpellingSuggestion.closest(to: name, among: ProviderTable.acceptedNames) {
+                reader.error("provider", "missing: '\(name)' is not a built-in provider (did you mean \(guess)?), so provider must be set")
+            } else {
+                reader.error("provider", "missing: '\(name)' is not a built-in provider, so provider must be set (one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
+            }
             return nil
         }
         let enabled = reader.bool("enabled") ?? true
@@ -114,7 +125,11 @@ extension ConfigurationLoader {
             shape = .builtin(spec)
         } else {
             // The value is not echoed: a token pasted into the wrong key must not reach a log.
-            reader.error("provider", "unknown provider (expected one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
+            if let guess = SpellingSuggestion.closest(to: providerName, among: ProviderTable.acceptedNames) {
+                reader.error("provider", "unknown provider; did you mean \(guess)?")
+            } else {
+                reader.error("provider", "unknown provider (expected one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
+            }
             return nil
         }
         guard let token else { return nil }

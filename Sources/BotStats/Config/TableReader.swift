@@ -113,10 +113,14 @@ struct TableReader {
         return pairs
     }
 
-    /// Reports every key not in `allowed`.
+    /// Reports every key not in `allowed`, with the allowed key it was most likely meant to be.
     func rejectUnknownKeys(allowed: Set<String>) {
         for key in table.keys where !allowed.contains(key) {
-            error(key, "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            if let guess = SpellingSuggestion.closest(to: key, among: allowed) {
+                error(key, "unknown key; did you mean \(guess)?")
+            } else {
+                error(key, "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ import Testing
 
     @Test(arguments: [
         ("[bot]\nid = \"123456789012345678\"\ncolour = \"red\"\n", "bot.colour: unknown key", 3),
-        ("[bot]\nid = 123\n", "bot.id: expected a string, got an integer", 2),
+        ("[bot]\nid = 123\n", "bot.id: must be a string: quote the id, id = \"123\"", 2),
         ("[bot]\nid = \"abc\"\n", "bot.id: is not a Discord application id", 2),
         ("[retry]\ntimeout = \"2000h\"\n[bot]\nid = \"123456789012345678\"\n", "retry.timeout: must be at most 1h", 2),
         ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nheaders = { Authorization = \"Bot {token}\\r\\nX-Evil: 1\" }\n", "targets.x.headers.Authorization: a header value must not contain line breaks", nil),
