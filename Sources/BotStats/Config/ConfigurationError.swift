@@ -1,25 +1,50 @@
-/// One thing wrong with the configuration: which file, which line when known, which key.
+/// One thing wrong with the configuration: which file, which line (and column) when known, which key.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int?
+    /// The column of a syntax error, counted in characters from 1; nil for every other error.
+    public var column: Int?
     /// Full key path, e.g. `targets.topgg.token_file`; empty for whole-file problems.
     public var keyPath: String
     public var message: String
 
-    public init(file: String, line: Int? = nil, keyPath: String, message: String) {
+    public init(file: String, line: Int? = nil, column: Int? = nil, keyPath: String, message: String) {
         self.file = file
         self.line = line
+        self.column = column
         self.keyPath = keyPath
         self.message = message
     }
 
     /// `/etc/botstatsd/botstatsd.toml:12: targets.topgg.token_file: no such file`.
+    ///
+    /// Control characters (from a file name or a quoted key) are written as `\u{…}` escapes: the
+    /// text goes to a terminal, the journal and `STATUS=`, where a line break would start a new
+    /// field.
     public var description: String {
         var text = file
         if let line { text += ":\(line)" }
+        if line != nil, let column { text += ":\(column)" }
         text += ": "
         if !keyPath.isEmpty { text += keyPath + ": " }
-        return text + message
+        return Self.escapingControls(text + message)
+    }
+
+    private static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 }
 

@@ -1,10 +1,10 @@
-/// Collects every error and warning while one file is read, with lines where they can be found.
+/// Collects every error and warning while the configuration is read, with lines where known.
 final class ConfigurationIssues {
     private(set) var errors: [ConfigurationError] = []
     private(set) var warnings: [String] = []
 
-    func error(file: String, locator: KeyLineLocator?, keyPath: String, _ message: String) {
-        errors.append(ConfigurationError(file: file, line: locator?.line(of: keyPath), keyPath: keyPath, message: message))
+    func error(file: String, line: Int?, column: Int? = nil, keyPath: String, _ message: String) {
+        errors.append(ConfigurationError(file: file, line: line, column: column, keyPath: keyPath, message: message))
     }
 
     func append(_ error: ConfigurationError) {
@@ -25,8 +25,8 @@ final class ConfigurationIssues {
     }
 
     /// A warning worded like an error: `file:line: key.path: message`.
-    func warning(file: String, locator: KeyLineLocator?, keyPath: String, _ message: String) {
-        warnings.append(ConfigurationError(file: file, line: locator?.line(of: keyPath), keyPath: keyPath, message: message).description)
+    func warning(file: String, line: Int?, keyPath: String, _ message: String) {
+        warnings.append(ConfigurationError(file: file, line: line, keyPath: keyPath, message: message).description)
     }
 
     func warning(_ message: String) {

@@ -1,38 +1,57 @@
-import TOMLKit
-
 /// Typed, error-collecting access to one TOML table: every wrong type, bad value and unknown key
-/// becomes an error naming the full key path, and reading goes on so all of them are reported.
+/// becomes an error naming the full key path and its line, and reading goes on so all of them
+/// are reported.
 struct TableReader {
-    let table: TOMLTable
+    let table: TOMLTableNode
     /// Key path of this table (`targets.topgg`), empty for the top level.
     let path: String
     let file: String
-    let locator: KeyLineLocator
     let issues: ConfigurationIssues
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : key.isEmpty ? path : "\(path).\(key)" }
 
+    /// The line of `key` (which may be dotted, `headers.Authorization`), else of the nearest table
+    /// on the way to it; the table's own line for the empty key.
+    func line(of key: String) -> Int? {
+        var table = self.table
+        var line = table.position?.line
+        for part in key.split(separator: ".", omittingEmptySubsequences: false) where !key.isEmpty {
+            guard let position = table.position(of: String(part)) else { break }
+            line = position.line
+            guard case .table(let next)? = table[String(part)] else { break }
+            table = next
+        }
+        return line
+    }
+
     func error(_ key: String, _ message: String) {
-        issues.error(file: file, locator: locator, keyPath: keyPath(key), message)
+        issues.error(file: file, line: line(of: key), keyPath: keyPath(key), message)
     }
 
     func warning(_ key: String, _ message: String) {
-        issues.warning(file: file, locator: locator, keyPath: keyPath(key), message)
+        issues.warning(file: file, line: line(of: key), keyPath: keyPath(key), message)
     }
 
     func has(_ key: String) -> Bool { table[key] != nil }
 
-    private func typeError(_ key: String, expected: String, got value: any TOMLValueConvertible) {
-        error(key, "expected \(expected), got \(value.type)")
+    private func typeError(_ key: String, expected: String, got value: TOMLNode) {
+        error(key, "expected \(expected), got \(value.typeDescription)")
     }
 
+    /// A string; one holding NUL (`"\u0000"`) is refused, because everything below the
+    /// configuration (C strings, HTTP headers, file names) would cut it short there.
     func string(_ key: String, required: Bool = false) -> String? {
         guard let value = table[key] else {
             if required { error(key, "missing required key") }
             return nil
         }
-        guard let text = value.string else {
+        guard case .string(let text) = value else {
             typeError(key, expected: "a string", got: value)
+            return nil
+        }
+        // The value is not quoted: it may be a token.
+        guard !text.unicodeScalars.contains("\u{0}") else {
+            error(key, "holds a NUL character (\\u0000), which cannot be passed on; remove it")
             return nil
         }
         return text
@@ -40,7 +59,7 @@ struct TableReader {
 
     func bool(_ key: String) -> Bool? {
         guard let value = table[key] else { return nil }
-        guard let flag = value.bool else {
+        guard case .boolean(let flag) = value else {
             typeError(key, expected: "true or false", got: value)
             return nil
         }
@@ -49,7 +68,7 @@ struct TableReader {
 
     func int(_ key: String, range: ClosedRange<Int>) -> Int? {
         guard let value = table[key] else { return nil }
-        guard value.type == .int, let number = value.int else {
+        guard case .integer(let wide) = value, let number = Int(exactly: wide) else {
             typeError(key, expected: "an integer", got: value)
             return nil
         }
@@ -77,11 +96,11 @@ struct TableReader {
     /// A sub-table; a value of another type is an error.
     func table(_ key: String) -> TableReader? {
         guard let value = table[key] else { return nil }
-        guard let sub = value.table else {
+        guard case .table(let sub) = value else {
             typeError(key, expected: "a table", got: value)
             return nil
         }
-        return TableReader(table: sub, path: keyPath(key), file: file, locator: locator, issues: issues)
+        return TableReader(table: sub, path: keyPath(key), file: file, issues: issues)
     }
 
     /// A table of strings, in key order (`headers = { Authorization = "…" }`).
@@ -94,10 +113,14 @@ struct TableReader {
         return pairs
     }
 
-    /// Reports every key not in `allowed`.
+    /// Reports every key not in `allowed`, with the allowed key it was most likely meant to be.
     func rejectUnknownKeys(allowed: Set<String>) {
-        for key in table.keys.sorted() where !allowed.contains(key) {
-            error(key, "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+        for key in table.keys where !allowed.contains(key) {
+            if let guess = SpellingSuggestion.closest(to: key, among: allowed) {
+                error(key, "unknown key; did you mean \(guess)?")
+            } else {
+                error(key, "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
         }
     }
 }

@@ -1,15 +1,27 @@
-import Foundation
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Resolves a token from exactly one of `token_file`, `token_credential` or `token`.
 ///
-/// Errors and warnings name the key and the file, never the token.
+/// Errors and warnings name the key, its file and line, never the token, and never the value of
+/// `token_file` or `token_credential` either: a token pasted where a path belongs would otherwise
+/// reach the journal, `STATUS=` and `reload`'s answer through its "no such file".
+///
+/// `token_credential = NAME` reads `$CREDENTIALS_DIRECTORY/NAME` (or `…/token_NAME`, the name the
+/// shipped unit's `LoadCredential=token:/etc/botstatsd/tokens` gives `/etc/botstatsd/tokens/NAME`).
+/// Outside the unit, where `CREDENTIALS_DIRECTORY` is unset (`botstatsd --check-config` run by
+/// hand), it reads `NAME` from `tokens/` beside the main configuration file: the directory the
+/// unit loads credentials from, so the documented check works on the installed example.
 struct TokenReader {
+    /// Token files are a few hundred bytes; anything this large is not one.
+    static let byteLimit = 65536
+
     let environment: ConfigurationEnvironment
+    /// Directory of the file holding the keys: relative `token_file` paths start here.
     let configDirectory: String
+    /// `tokens/` beside the main configuration file, read for `token_credential` outside systemd.
+    let credentialFallbackDirectory: String
     /// Permission bits of the file holding the keys, for the inline-token warning.
     let configMode: mode_t?
 
@@ -30,79 +42,100 @@ struct TokenReader {
             return nil
         }
         guard let value = reader.string(key) else { return nil }
-        let token: String
+        let result: Result<String, TokenProblem>
         switch key {
         case fileKey:
-            guard !value.isEmpty else {
-                reader.error(key, "must not be empty; give the path of a file holding the token")
-                return nil
-            }
-            guard let text = readFile(resolve(value), reader: reader, key: key) else { return nil }
-            token = text
+            guard let token = fromFile(value, reader: reader, key: key) else { return nil }
+            result = token
         case credentialKey:
-            guard !value.isEmpty, !value.contains("/"), value != ".", value != ".." else {
-                reader.error(key, "'\(value)' is not a credential name")
-                return nil
-            }
-            guard let directory = environment.credentialsDirectory else {
-                reader.error(key, "CREDENTIALS_DIRECTORY is not set; token_credential needs systemd's LoadCredential= (or use token_file)")
-                return nil
-            }
-            // The unit loads /etc/botstatsd/tokens/* as token_<file>; accept the short name too.
-            var path = directory + "/" + value
-            if access(path, F_OK) != 0, access(directory + "/token_" + value, F_OK) == 0 {
-                path = directory + "/token_" + value
-            }
-            guard let text = readFile(path, reader: reader, key: key) else { return nil }
-            token = text
+            guard let token = fromCredential(value, reader: reader, key: key) else { return nil }
+            result = token
         default:
-            token = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            result = TokenText.fromInline(value)
             if let mode = configMode, mode & 0o137 != 0 {
-                let octal = String(mode & 0o777, radix: 8)
                 reader.warning(
-                    key, "inline token in a file with mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal); "
+                    key, "inline token in a file with mode \(Self.octal(mode)); "
                         + "use token_file or token_credential, or chmod 0600 the file")
             }
         }
-        guard !token.isEmpty else {
-            reader.error(key, "the token is empty")
+        switch result {
+        case .success(let token):
+            return Secret(token)
+        case .failure(let problem):
+            reader.error(key, problem.description)
             return nil
         }
-        guard !token.contains(where: { $0 == "\n" || $0 == "\r" }) else {
-            reader.error(key, "the token spans several lines")
-            return nil
-        }
-        return Secret(token)
     }
 
-    func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : configDirectory + "/" + path
-    }
-
-    private func readFile(_ path: String, reader: TableReader, key: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : String(cString: strerror(errno))
-            reader.error(key, "\(path): \(reason)")
+    private func fromFile(_ value: String, reader: TableReader, key: String) -> Result<String, TokenProblem>? {
+        guard !value.isEmpty else {
+            reader.error(key, "must not be empty; give the path of a file holding the token")
             return nil
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while bytes.count <= 65536 {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                reader.error(key, "\(path): \(String(cString: strerror(errno)))")
-                return nil
+        let path = value.hasPrefix("/") ? value : configDirectory + "/" + value
+        switch RegularFile.read(path, byteLimit: Self.byteLimit) {
+        case .success(let file):
+            if file.mode & 0o137 != 0 {
+                reader.warning(
+                    key, "the token file has mode \(Self.octal(file.mode)), so other users can read the token; "
+                        + "chmod 0600 it (0640 to share it with a group)")
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        guard bytes.count <= 65536 else {
-            reader.error(key, "\(path): larger than 64 KiB; not a token file")
+            return TokenText.fromFile(file.bytes)
+        case .failure(let problem):
+            var message = problem.description
+            if problem.isMissing {
+                if !value.hasPrefix("/") { message += " (relative paths start at \(configDirectory))" }
+                if !value.contains("/") && value.count >= 16 {
+                    message += "; if this is the token itself, put it in a file and name the file here"
+                }
+            }
+            reader.error(key, message)
             return nil
         }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func fromCredential(_ value: String, reader: TableReader, key: String) -> Result<String, TokenProblem>? {
+        guard !value.isEmpty, !value.contains("/"), value != ".", value != ".." else {
+            reader.error(key, "is not a credential name (a file name without '/')")
+            return nil
+        }
+        let directory: String
+        let candidates: [String]
+        let whereToLook: String
+        if let credentials = environment.credentialsDirectory {
+            // The unit loads /etc/botstatsd/tokens/* as token_<file>; accept the short name too.
+            directory = credentials
+            candidates = [value, "token_" + value]
+            whereToLook = "no such credential in $CREDENTIALS_DIRECTORY (\(credentials)); the unit's LoadCredential= must provide it"
+        } else {
+            directory = credentialFallbackDirectory
+            candidates = value.hasPrefix("token_") ? [value, String(value.dropFirst(6))] : [value]
+            whereToLook = "CREDENTIALS_DIRECTORY is not set (not started by systemd), so the credential is read from "
+                + "\(credentialFallbackDirectory), the directory the unit loads credentials from "
+                + "(LoadCredential=token:\(credentialFallbackDirectory)); it has no file of that name"
+        }
+        var chosen = directory + "/" + candidates[0]
+        for name in candidates where access(directory + "/" + name, F_OK) == 0 {
+            chosen = directory + "/" + name
+            break
+        }
+        switch RegularFile.read(chosen, byteLimit: Self.byteLimit) {
+        case .success(let file):
+            if environment.credentialsDirectory == nil, file.mode & 0o137 != 0 {
+                reader.warning(
+                    key, "the credential's file in \(credentialFallbackDirectory) has mode \(Self.octal(file.mode)), "
+                        + "so other users can read the token; chmod 0600 it")
+            }
+            return TokenText.fromFile(file.bytes)
+        case .failure(let problem):
+            reader.error(key, problem.isMissing ? whereToLook : "the credential's file \(problem.description)")
+            return nil
+        }
+    }
+
+    /// `0644`: permission bits as `chmod` takes them.
+    private static func octal(_ mode: mode_t) -> String {
+        let digits = String(mode & 0o777, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

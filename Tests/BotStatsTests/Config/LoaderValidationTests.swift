@@ -11,6 +11,7 @@ import Testing
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "tok-SECRET-abc123\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dir.appendingPathComponent("token").path)
     }
 
     func write(_ text: String, mode: Int = 0o600, name: String = "botstatsd.toml") throws -> String {
@@ -71,7 +72,7 @@ import Testing
 
     @Test(arguments: [
         ("[bot]\nid = \"123456789012345678\"\ncolour = \"red\"\n", "bot.colour: unknown key", 3),
-        ("[bot]\nid = 123\n", "bot.id: expected a string, got integer", 2),
+        ("[bot]\nid = 123\n", "bot.id: must be a string: quote the id, id = \"123\"", 2),
         ("[bot]\nid = \"abc\"\n", "bot.id: is not a Discord application id", 2),
         ("[retry]\ntimeout = \"2000h\"\n[bot]\nid = \"123456789012345678\"\n", "retry.timeout: must be at most 1h", 2),
         ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nheaders = { Authorization = \"Bot {token}\\r\\nX-Evil: 1\" }\n", "targets.x.headers.Authorization: a header value must not contain line breaks", nil),
@@ -99,7 +100,7 @@ import Testing
         ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nmethod = \"get\"\nheaders = { A = \"{token}\" }\nbody = \"{servers}\"\n", "targets.x.body: a GET request carries no body", 9),
         ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"\"\n", "targets.topgg.token_file: must not be empty", 4),
         ("[daemon]\n", "bot: missing required table", nil),
-        ("[bot\nid = 1\n", "TOML syntax error", 1),
+        ("[bot\nid = 1\n", "botstatsd.toml:1:5: TOML syntax error: the table header is missing its closing ']'", nil),
     ] as [(String, String, Int?)])
     func badConfigurationsNameTheKeyAndLine(text: String, message: String, line: Int?) throws {
         let description = try errors(text)

@@ -1,0 +1,168 @@
+/// Text from outside the daemon, made safe to store in state and status and to show on a terminal.
+///
+/// What a bot list sends back (an error body) and what a lower layer says (an HTTP client's error
+/// description, which may quote our own request) can hold anything: our token, escaped or cut
+/// short; terminal escape sequences that would recolour or rewrite `botstatsctl status`; line
+/// breaks that would forge log lines or `STATUS=` fields; megabytes of HTML. `SafeText` turns it
+/// into one line of at most `byteLimit` bytes:
+///
+/// 1. ANSI escape sequences (CSI, OSC, DCS and the rest, in 7-bit and C1 form) are removed, and so
+///    are C0 and C1 control characters and bidirectional-override characters; line breaks and tabs
+///    become spaces. This comes first, so that nothing hidden between two halves of a token can
+///    keep it from being found.
+/// 2. Runs of whitespace become one space; the ends are trimmed.
+/// 3. Every secret of the redactor is replaced in every form (`Redactor`), including a piece of
+///    one cut off at the end or the start of the text.
+/// 4. The result is cut at a character boundary to `byteLimit` bytes, `…` included; after
+///    redaction, so the cut can never leave part of a token behind.
+///
+/// ```swift
+/// let detail = SafeText(utf8: response.body, redactor: redactor).text
+/// ```
+public struct SafeText: Sendable, Equatable, CustomStringConvertible {
+    /// The byte limit used for a list's error body in status and state.
+    public static let defaultByteLimit = 300
+
+    /// The safe text: one line, no control characters, no secrets, at most the byte limit.
+    public let text: String
+
+    /// `untrusted` made safe; see the type's documentation for the steps.
+    public init(_ untrusted: String, redactor: Redactor, byteLimit: Int = SafeText.defaultByteLimit) {
+        self.init(utf8: untrusted.utf8, redactor: redactor, byteLimit: byteLimit)
+    }
+
+    /// The UTF-8 bytes `untrusted` (invalid sequences become U+FFFD) made safe.
+    public init(utf8 untrusted: some Collection<UInt8>, redactor: Redactor, byteLimit: Int = SafeText.defaultByteLimit) {
+        // Only the start can be shown; a bounded input bounds the work. A token cut by this is
+        // caught as a piece at the end.
+        let inputLimit = max(16384, byteLimit * 16)
+        let decoded = String(decoding: untrusted.prefix(inputLimit), as: UTF8.self)
+        let visible = Self.collapsingWhitespace(Self.removingControls(decoded))
+        let redacted = redactor.redact(visible, partialEdges: true)
+        self.text = Self.truncated(redacted, toBytes: byteLimit)
+    }
+
+    /// The safe text, so that `SafeText` can be interpolated directly.
+    public var description: String { text }
+
+    // MARK: - Steps
+
+    /// `text` without escape sequences and control characters; line breaks and tabs become spaces.
+    static func removingControls(_ text: String) -> String {
+        var output = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = scalars.next()
+        while let scalar = pending {
+            pending = scalars.next()
+            switch scalar.value {
+            case 0x1B:
+                // ESC: the sequence it starts goes with it.
+                pending = skipEscapeSequence(after: pending, in: &scalars)
+            case 0x9B:
+                // C1 CSI: parameters and intermediates up to a final byte.
+                pending = skipControlSequence(from: pending, in: &scalars)
+            case 0x90, 0x98, 0x9D, 0x9E, 0x9F:
+                // C1 DCS, SOS, OSC, PM, APC: a string up to ST or BEL.
+                pending = skipControlString(from: pending, in: &scalars)
+            case 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029:
+                output.append(" ")
+            case 0x00...0x1F, 0x7F...0x9F:
+                continue
+            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C:
+                // Bidirectional controls can make text read differently from what it holds.
+                continue
+            default:
+                output.append(scalar)
+            }
+        }
+        return String(output)
+    }
+
+    /// After ESC: CSI (`ESC [`), the control strings (`ESC ]`, `ESC P`, `ESC X`, `ESC ^`, `ESC _`),
+    /// or a short sequence of intermediates and one final character. Returns the scalar after it.
+    private static func skipEscapeSequence(
+        after first: Unicode.Scalar?, in scalars: inout String.UnicodeScalarView.Iterator
+    ) -> Unicode.Scalar? {
+        guard let first else { return nil }
+        switch first {
+        case "[": return skipControlSequence(from: scalars.next(), in: &scalars)
+        case "]", "P", "X", "^", "_": return skipControlString(from: scalars.next(), in: &scalars)
+        default:
+            var next: Unicode.Scalar? = first
+            // Intermediates 0x20–0x2F, then one final 0x30–0x7E.
+            while let scalar = next, (0x20...0x2F).contains(scalar.value) { next = scalars.next() }
+            if let scalar = next, (0x30...0x7E).contains(scalar.value) { return scalars.next() }
+            return next
+        }
+    }
+
+    /// CSI: parameters 0x30–0x3F and intermediates 0x20–0x2F up to one final 0x40–0x7E.
+    private static func skipControlSequence(
+        from first: Unicode.Scalar?, in scalars: inout String.UnicodeScalarView.Iterator
+    ) -> Unicode.Scalar? {
+        var next = first
+        while let scalar = next, (0x20...0x3F).contains(scalar.value) { next = scalars.next() }
+        if let scalar = next, (0x40...0x7E).contains(scalar.value) { return scalars.next() }
+        return next
+    }
+
+    /// A control string: everything up to BEL, ESC `\` or C1 ST.
+    private static func skipControlString(
+        from first: Unicode.Scalar?, in scalars: inout String.UnicodeScalarView.Iterator
+    ) -> Unicode.Scalar? {
+        var next = first
+        while let scalar = next {
+            switch scalar.value {
+            case 0x07, 0x9C:
+                return scalars.next()
+            case 0x1B:
+                let after = scalars.next()
+                return after == "\\" ? scalars.next() : after
+            default:
+                next = scalars.next()
+            }
+        }
+        return nil
+    }
+
+    /// Runs of whitespace as one space, and none at the ends.
+    static func collapsingWhitespace(_ text: String) -> String {
+        var output = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pendingSpace = !output.isEmpty
+            } else {
+                if pendingSpace { output.append(" ") }
+                pendingSpace = false
+                output.append(scalar)
+            }
+        }
+        return String(output)
+    }
+
+    /// `text` cut to at most `limit` bytes of UTF-8 at a character boundary, ending in `…` when cut.
+    static func truncated(_ text: String, toBytes limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        let ellipsis = "…"
+        let budget = limit - ellipsis.utf8.count
+        guard budget >= 0 else { return "" }
+        var used = 0
+        var end = text.startIndex
+        for index in text.indices {
+            let size = String(text[index]).utf8.count
+            if used + size > budget { break }
+            used += size
+            end = text.index(after: index)
+        }
+        return String(text[..<end]).trimmingTrailingSpace() + ellipsis
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpace() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}
