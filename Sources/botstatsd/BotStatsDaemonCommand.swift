@@ -90,6 +90,7 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, settings: logSettings) }
         let logger = Logger(label: "botstatsd")
         for warning in loaded.warnings { logger.warning("\(warning)") }
+        for notice in loaded.notices { logger.notice("\(notice)") }
         do {
             let application = try await DaemonApplication.build(
                 configuration: configuration,

@@ -32,8 +32,14 @@ public struct DaemonSettings: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// `host:port` of the optional Prometheus endpoint; nil when off.
     public var metricsListen: String?
+    /// The network intake for shards on other hosts; nil when off (`intake_listen` unset).
+    public var intake: IntakeSettings?
 
-    public init(controlSocket: String, stateDirectory: String, logLevel: Logger.Level = .info, metricsListen: String? = nil) {
+    public init(
+        controlSocket: String, stateDirectory: String, logLevel: Logger.Level = .info, metricsListen: String? = nil,
+        intake: IntakeSettings? = nil
+    ) {
+        self.intake = intake
         self.controlSocket = controlSocket
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel

@@ -65,9 +65,12 @@ public struct LoadedConfiguration: Sendable {
     public var configuration: Configuration
     /// E.g. an inline token in a file others can read; logged at start and by `--check-config`.
     public var warnings: [String]
+    /// E.g. a provider's old name; logged at notice level.
+    public var notices: [String]
 
-    public init(configuration: Configuration, warnings: [String]) {
+    public init(configuration: Configuration, warnings: [String], notices: [String] = []) {
         self.configuration = configuration
         self.warnings = warnings
+        self.notices = notices
     }
 }

@@ -1,7 +1,10 @@
-/// Collects every error and warning while the configuration is read, with lines where known.
+/// Collects every error, warning and notice while the configuration is read, with lines where
+/// known.
 final class ConfigurationIssues {
     private(set) var errors: [ConfigurationError] = []
     private(set) var warnings: [String] = []
+    /// Worth knowing, nothing to fix now (a provider's old name still works).
+    private(set) var notices: [String] = []
 
     func error(file: String, line: Int?, column: Int? = nil, keyPath: String, _ message: String) {
         errors.append(ConfigurationError(file: file, line: line, column: column, keyPath: keyPath, message: message))
@@ -31,5 +34,11 @@ final class ConfigurationIssues {
 
     func warning(_ message: String) {
         warnings.append(message)
+    }
+
+    /// A notice worded like an error, once per distinct text.
+    func notice(file: String, line: Int?, keyPath: String, _ message: String) {
+        let text = ConfigurationError(file: file, line: line, keyPath: keyPath, message: message).description
+        if !notices.contains(text) { notices.append(text) }
     }
 }

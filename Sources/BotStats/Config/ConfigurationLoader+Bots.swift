@@ -86,6 +86,9 @@ extension ConfigurationLoader {
             }
             return nil
         }
+        if let rename = ProviderTable.renamed[providerName] {
+            reader.notice(reader.has("provider") ? "provider" : "", rename.notice)
+        }
         let enabled = reader.bool("enabled") ?? true
         let token = tokens.token(in: reader)
         let shape: RequestShape

@@ -9,7 +9,10 @@ import Logging
 /// - `daemon.control_socket` (string path; default `$RUNTIME_DIRECTORY/control.sock`, else
 ///   `/run/botstatsd/control.sock`), `daemon.state_directory` (default `$STATE_DIRECTORY`, else
 ///   `/var/lib/botstatsd`), `daemon.log_level` (trace … critical; default info),
-///   `daemon.metrics_listen` (`host:port`; default off).
+///   `daemon.metrics_listen` (`host:port`; default off), `daemon.intake_listen` (`host:port`;
+///   default off), `daemon.intake_allow_plaintext` (bool, default false).
+/// - `intake.requests_per_minute` (1…100000, default 600), `intake.clients.NAME.token_file|
+///   .token_credential|.token` (secret), `intake.clients.NAME.bots` (array of bot names or `*`).
 /// - `bot.id` (required snowflake string), `bot.name`, `bot.repost_interval` (≥ 1s, default 1h),
 ///   `bot.shard_timeout` (default 2 × repost_interval), `bot.drop_guard` (0 < x ≤ 1, default 0.5),
 ///   `bot.source` (`push` | `discord`), `bot.discord_token_file|_credential|_token` (secret),
@@ -45,8 +48,9 @@ public struct ConfigurationLoader: Sendable {
             throw ConfigurationErrors(errors: issues.errors)
         }
         let main = mainFile.reader
-        main.rejectUnknownKeys(allowed: ["daemon", "bot", "retry", "targets"])
-        let daemon = readDaemon(main.table("daemon") ?? emptyReader(like: main, path: "daemon"), directory: directory)
+        main.rejectUnknownKeys(allowed: ["daemon", "bot", "retry", "targets", "intake"])
+        let daemonReader = main.table("daemon") ?? emptyReader(like: main, path: "daemon")
+        var daemon = readDaemon(daemonReader, directory: directory)
         let retry = readRetry(main.table("retry"))
 
         var bots: [BotSettings] = []
@@ -83,6 +87,11 @@ public struct ConfigurationLoader: Sendable {
             }
             seenIDs[bot.id] = seenIDs[bot.id] ?? bot
         }
+        daemon?.intake = readIntake(
+            daemon: daemonReader, intake: main.table("intake"), bots: bots.map(\.name),
+            tokens: TokenReader(
+                environment: environment, configDirectory: directory, credentialFallbackDirectory: credentials,
+                configMode: mainFile.mode))
         guard issues.errors.isEmpty, let daemon, let retry else {
             throw ConfigurationErrors(errors: issues.sortedErrors)
         }
@@ -91,7 +100,7 @@ public struct ConfigurationLoader: Sendable {
         }
         return LoadedConfiguration(
             configuration: Configuration(path: absolute, daemon: daemon, retry: retry, bots: bots),
-            warnings: issues.warnings)
+            warnings: issues.warnings, notices: issues.notices)
     }
 
     private func emptyReader(like reader: TableReader, path: String) -> TableReader {
@@ -101,7 +110,9 @@ public struct ConfigurationLoader: Sendable {
     // MARK: - [daemon] and [retry]
 
     private func readDaemon(_ reader: TableReader, directory: String) -> DaemonSettings? {
-        reader.rejectUnknownKeys(allowed: ["control_socket", "state_directory", "log_level", "metrics_listen"])
+        reader.rejectUnknownKeys(allowed: [
+            "control_socket", "state_directory", "log_level", "metrics_listen", "intake_listen", "intake_allow_plaintext",
+        ])
         func path(_ key: String) -> String? {
             guard let value = reader.string(key) else { return nil }
             guard !value.isEmpty else {

@@ -32,6 +32,10 @@ struct TableReader {
         issues.warning(file: file, line: line(of: key), keyPath: keyPath(key), message)
     }
 
+    func notice(_ key: String, _ message: String) {
+        issues.notice(file: file, line: line(of: key), keyPath: keyPath(key), message)
+    }
+
     func has(_ key: String) -> Bool { table[key] != nil }
 
     private func typeError(_ key: String, expected: String, got value: TOMLNode) {
@@ -101,6 +105,24 @@ struct TableReader {
             return nil
         }
         return TableReader(table: sub, path: keyPath(key), file: file, issues: issues)
+    }
+
+    /// An array of strings (`bots = ["main", "second"]`); any other element is an error.
+    func stringArray(_ key: String) -> [String]? {
+        guard let value = table[key] else { return nil }
+        guard case .array(let items) = value else {
+            typeError(key, expected: "an array of strings", got: value)
+            return nil
+        }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let text) = item else {
+                error(key, "expected an array of strings, found \(item.typeDescription) in it")
+                return nil
+            }
+            strings.append(text)
+        }
+        return strings
     }
 
     /// A table of strings, in key order (`headers = { Authorization = "…" }`).

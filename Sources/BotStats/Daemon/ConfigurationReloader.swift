@@ -55,6 +55,7 @@ public struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Dura
         // New tokens are redacted before anything can log them; the new level applies at once.
         logSettings.update(level: loaded.configuration.daemon.logLevel, secrets: loaded.configuration.allSecrets)
         for warning in loaded.warnings { logger.warning("\(warning)") }
+        for notice in loaded.notices { logger.notice("\(notice)") }
         await engine.apply(loaded.configuration)
         let size = await engine.size()
         logger.notice("configuration reloaded", metadata: ["bots": "\(size.bots)", "targets": "\(size.targets)"])

@@ -77,6 +77,13 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
                 metricsServer = try await MetricsHTTPServer.bind(
                     listen: listen, render: { MetricsExposition.render(await engine.status()) }, logger: logger)
             }
+            var intakeServer: IntakeServer<C>?
+            if let intake = configuration.daemon.intake {
+                intakeServer = try await IntakeServer.bind(
+                    settings: intake,
+                    handler: IntakeRequestHandler(backend: backend, settings: intake, clock: clock, logger: logger),
+                    logger: logger)
+            }
             let control = try await ControlServer.bind(
                 path: configuration.daemon.controlSocket, inheritedDescriptor: options.inheritedControlSocket,
                 handler: ControlCommandHandler(backend: backend), logger: logger)
@@ -86,6 +93,7 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
             // daemon stops and no client is left waiting on an engine that has already stopped.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: control)]
             if let metricsServer { services.append(.init(service: metricsServer)) }
+            if let intakeServer { services.append(.init(service: intakeServer)) }
             if options.handlesSignals { services.append(.init(service: ReloadSignalService(reloader: reloader))) }
             services.append(.init(service: engine))
             if let interval = options.watchdogInterval {

@@ -17,6 +17,7 @@ extension PostingEngine {
             ("control_socket", new.daemon.controlSocket != configuration.daemon.controlSocket),
             ("state_directory", new.daemon.stateDirectory != configuration.daemon.stateDirectory),
             ("metrics_listen", new.daemon.metricsListen != configuration.daemon.metricsListen),
+            ("intake_listen and [intake]", new.daemon.intake != configuration.daemon.intake),
         ].filter(\.1).map { "daemon.\($0.0)" }
         if !restartOnly.isEmpty {
             logger.warning("changes to \(restartOnly.joined(separator: ", ")) take effect at the next restart")

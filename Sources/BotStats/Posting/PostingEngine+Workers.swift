@@ -218,7 +218,7 @@ extension PostingEngine: Service {
             case .timeout:
                 target.record.lastError = "no answer within \(DurationText.format(retryPolicy.settings.timeout))"
             case .connection(let message):
-                target.record.lastError = redactor.redact("connection failed: \(message)")
+                target.record.lastError = "connection failed: " + SafeText(message, redactor: redactor).text
             case .status(let code):
                 target.record.lastError = "HTTP \(code)"
             }
@@ -247,10 +247,10 @@ extension PostingEngine: Service {
         }
     }
 
+    /// What a list's non-2xx answer means, for status and the log: the status, a hint, and what
+    /// the list said, made safe (escape sequences removed, tokens redacted in any form, then cut
+    /// to 300 bytes).
     private func describe(status: Int, body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(300), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: " ")
-            .trimmingCharacters(in: .whitespaces)
         let hint: String
         switch status {
         case 401, 403: hint = " (check the token)"
@@ -258,8 +258,8 @@ extension PostingEngine: Service {
         case 300..<400: hint = " (redirects are not followed; check base_url)"
         default: hint = ""
         }
-        let detail = text.isEmpty ? "" : ": " + text
-        return redactor.redact("HTTP \(status)\(hint)\(detail)")
+        let detail = SafeText(utf8: body, redactor: redactor).text
+        return "HTTP \(status)\(hint)" + (detail.isEmpty ? "" : ": " + detail)
     }
 
     private func logOutcome(
@@ -378,7 +378,8 @@ extension PostingEngine: Service {
             }
         case .failure(let postFailure):
             failure = postFailure
-            bots[b].fetch.lastError = postFailure == .timeout ? "Discord did not answer in time" : redactor.redact("cannot reach Discord: \(postFailure)")
+            bots[b].fetch.lastError = postFailure == .timeout
+                ? "Discord did not answer in time" : "cannot reach Discord: " + SafeText("\(postFailure)", redactor: redactor).text
         }
         let metadata: Logger.Metadata = ["bot.name": "\(bot)"]
         if let servers {
