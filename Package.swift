@@ -1,5 +1,12 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// `make` passes the git revision the binaries are built from; only CBuildInfo sees it, so a new
+// revision rebuilds one small C file, not the package.
+let gitRevision = ProcessInfo.processInfo.environment["BOTSTATSD_GIT_REVISION"].flatMap { revision in
+    revision.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." } && !revision.isEmpty ? revision : nil
+}
 
 let package = Package(
     name: "botstatsd",
@@ -24,8 +31,20 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(
+            name: "CBuildInfo",
+            cSettings: gitRevision.map { [.define("BOTSTATSD_GIT_REVISION", to: "\"\($0)\"")] } ?? []
+        ),
+        // The control protocol, shared by the daemon and botstatsctl: requests, answers, the status
+        // object and its rendering, the socket client. Nothing heavier than the standard library
+        // and FoundationEssentials, so botstatsctl stays small.
+        .target(
+            name: "BotStatsProtocol",
+            dependencies: ["CBuildInfo"]
+        ),
+        .target(
             name: "BotStats",
             dependencies: [
+                "BotStatsProtocol",
                 "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -41,6 +60,7 @@ let package = Package(
             name: "botstatsd",
             dependencies: [
                 "BotStats",
+                "BotStatsProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -49,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "botstatsctl",
             dependencies: [
-                "BotStats",
+                "BotStatsProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +77,7 @@ let package = Package(
             name: "BotStatsTests",
             dependencies: [
                 "BotStats",
+                "BotStatsProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -75,7 +96,7 @@ let package = Package(
 )
 
 // Every target in Swift 6 mode with the same upcoming features, set in one place.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CBuildInfo" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -1,6 +1,5 @@
 import ArgumentParser
-import BotStats
-import Foundation
+import BotStatsProtocol
 
 /// `botstatsctl metrics`: the Prometheus text exposition.
 struct MetricsCommand: ParsableCommand {
@@ -9,7 +8,7 @@ struct MetricsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let result = try global.call(["cmd": .string("metrics")])
+        let result = try global.call(.metrics)
         if global.json {
             global.printJSON(result)
             return
@@ -17,6 +16,6 @@ struct MetricsCommand: ParsableCommand {
         guard case .object(let object) = result, case .string(let text)? = object["text"] else {
             fail(1, "botstatsctl: the daemon sent an answer this version cannot read")
         }
-        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        print(TerminalText.removingControls(text, keepingLineBreaks: true), terminator: text.hasSuffix("\n") ? "" : "\n")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
-import BotStats
-import Foundation
+import BotStatsProtocol
 
 /// `botstatsctl post`: post the cached counts now and print each target's outcome.
 struct PostCommand: ParsableCommand {
@@ -12,10 +11,7 @@ struct PostCommand: ParsableCommand {
     @Option(help: "Which bot, when several are configured.") var bot: String?
 
     func run() throws {
-        var request: [String: JSONValue] = ["cmd": .string("post")]
-        if let target { request["target"] = .string(target) }
-        if let bot { request["bot"] = .string(bot) }
-        let result = try global.call(request, defaultTimeout: .seconds(120))
+        let result = try global.call(.post(bot: bot, target: target), defaultTimeout: .seconds(120))
         if global.json {
             global.printJSON(result)
             return
@@ -24,7 +20,7 @@ struct PostCommand: ParsableCommand {
             fail(1, "botstatsctl: the daemon sent an answer this version cannot read")
         }
         for item in outcome.results {
-            if item.outcome == "dry_run" {
+            if item.outcome == .dryRun {
                 print("\(item.bot)/\(item.target): not sent (dry run; the request was logged)")
                 continue
             }
@@ -32,9 +28,9 @@ struct PostCommand: ParsableCommand {
             if let status = item.httpStatus { line += ", HTTP \(status)" }
             line += ")"
             if let next = item.nextAttemptAt { line += " next attempt \(RFC3339.format(next))" }
-            if let error = item.error, item.outcome != "delivered" { line += ": \(error)" }
-            print(line)
+            if let error = item.error, item.outcome != .delivered { line += ": \(error)" }
+            print(TerminalText.removingControls(line))
         }
-        if outcome.results.contains(where: { $0.outcome == "failed" }) { throw CtlExit(code: 1) }
+        if outcome.results.contains(where: { $0.outcome == .failed }) { throw CtlExit(code: 1) }
     }
 }

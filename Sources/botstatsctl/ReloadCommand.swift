@@ -1,6 +1,5 @@
 import ArgumentParser
-import BotStats
-import Foundation
+import BotStatsProtocol
 
 /// `botstatsctl reload`: reload the configuration and print the result.
 struct ReloadCommand: ParsableCommand {
@@ -9,7 +8,7 @@ struct ReloadCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let result = try global.call(["cmd": .string("reload")], defaultTimeout: .seconds(30))
+        let result = try global.call(.reload, defaultTimeout: .seconds(30))
         if global.json {
             global.printJSON(result)
             return

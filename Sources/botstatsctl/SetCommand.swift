@@ -1,6 +1,5 @@
 import ArgumentParser
-import BotStats
-import Foundation
+import BotStatsProtocol
 
 /// `botstatsctl set`: hand the daemon new counts.
 struct SetCommand: ParsableCommand {
@@ -28,14 +27,9 @@ struct SetCommand: ParsableCommand {
     }
 
     func run() throws {
-        var request: [String: JSONValue] = ["cmd": .string("set"), "servers": .number(Double(servers))]
-        if let users { request["users"] = .number(Double(users)) }
-        if let shards { request["shards"] = .number(Double(shards)) }
-        if let shardID { request["shard_id"] = .number(Double(shardID)) }
-        if let shardCount { request["shard_count"] = .number(Double(shardCount)) }
-        if let bot { request["bot"] = .string(bot) }
-        if force { request["force"] = .bool(true) }
-        let result = try global.call(request)
+        let update = CountsUpdate(
+            servers: servers, users: users, shards: shards, shardID: shardID, shardCount: shardCount, force: force)
+        let result = try global.call(.set(bot: bot, update: update))
         if global.json {
             global.printJSON(result)
             return
@@ -50,14 +44,14 @@ struct SetCommand: ParsableCommand {
             if let shards = given.shards { counts += ", \(shards) shards" }
         }
         switch accepted.outcome {
-        case "accepted":
+        case .accepted:
             let targets = accepted.targets.isEmpty ? "no enabled lists" : accepted.targets.joined(separator: ", ")
             if let note = accepted.message {
                 print("\(accepted.bot): counts accepted (\(counts)); \(note)")
             } else {
                 print("\(accepted.bot): counts saved (\(counts)); posting to \(targets)")
             }
-        case "held":
+        case .held:
             print("\(accepted.bot): counts held back (\(counts)): \(accepted.message ?? "")")
         default:
             print("\(accepted.bot): shard report saved; \(accepted.message ?? "")")

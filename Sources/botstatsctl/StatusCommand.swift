@@ -1,6 +1,10 @@
 import ArgumentParser
-import BotStats
-import Foundation
+import BotStatsProtocol
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `botstatsctl status`: the daemon, each bot and each target at a glance.
 struct StatusCommand: ParsableCommand {
@@ -10,9 +14,7 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Only this bot.") var bot: String?
 
     func run() throws {
-        var request: [String: JSONValue] = ["cmd": .string("status")]
-        if let bot { request["bot"] = .string(bot) }
-        let result = try global.call(request)
+        let result = try global.call(.status(bot: bot))
         if global.json {
             global.printJSON(result)
             return
@@ -23,12 +25,4 @@ struct StatusCommand: ParsableCommand {
         let colour = isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         print(StatusText.render(report, now: Date(), colour: colour))
     }
-}
-
-/// Decodes a result object into a protocol type.
-func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) -> T? {
-    guard let data = try? JSONEncoder().encode(value) else { return nil }
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .rfc3339
-    return try? decoder.decode(type, from: data)
 }

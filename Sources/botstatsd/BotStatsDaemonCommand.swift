@@ -1,6 +1,7 @@
 import ArgumentParser
 import BotStats
-import Foundation
+import BotStatsProtocol
+import FoundationEssentials
 import Logging
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botstatsd",
         abstract: "Keeps a Discord bot's server, user and shard counts posted on bot-list sites.",
-        version: BotStatsVersion.version)
+        version: BotStatsVersion.description)
 
     @Option(name: .long, help: "Configuration file (default: $BOTSTATSD_CONFIG, else /etc/botstatsd/botstatsd.toml).")
     var config: String?
@@ -49,6 +50,17 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
         }
     }
 
+    /// Writes `message` and a newline to stderr.
+    static func printError(_ message: String) {
+        var bytes = Array((message + "\n").utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
     /// Takes the hard limit of open files as the soft one. Outside a unit with `LimitNOFILE=`
     /// the soft limit is often 1024, which many lists, scrapes and clients can use up; the hard
     /// limit is what the administrator allows.
@@ -73,15 +85,12 @@ struct BotStatsDaemonCommand: AsyncParsableCommand {
         do {
             loaded = try loader.load(path: path)
         } catch {
-            for error in error.errors {
-                FileHandle.standardError.write(Data("\(error.description)\n".utf8))
-            }
+            for error in error.errors { Self.printError(error.description) }
             throw ExitCode(78)
         }
         if checkConfig {
-            for warning in loaded.warnings {
-                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-            }
+            for warning in loaded.warnings { Self.printError("warning: \(warning)") }
+            for notice in loaded.notices { Self.printError("notice: \(notice)") }
             print("OK")
             return
         }

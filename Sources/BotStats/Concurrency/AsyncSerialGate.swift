@@ -1,4 +1,5 @@
 import Synchronization
+import BotStatsProtocol
 
 /// Runs async operations one at a time, in the order they arrive.
 ///

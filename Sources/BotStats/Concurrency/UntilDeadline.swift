@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Runs `operation` until it returns or `deadline` passes on `clock`, whichever comes first, and
 /// cancels the other; returns whether `operation` finished in time.
 ///

@@ -1,4 +1,5 @@
 import Logging
+import BotStatsProtocol
 
 /// The daemon's whole configuration: the main file and its drop-ins, parsed and validated once.
 ///

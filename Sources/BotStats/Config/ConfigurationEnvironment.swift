@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The parts of the process environment that configuration defaults depend on.
 ///
 /// The entry point builds it once from the real environment; nothing deeper reads `environ`.

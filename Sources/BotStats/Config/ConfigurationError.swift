@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// One thing wrong with the configuration: which file, which line (and column) when known, which key.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String

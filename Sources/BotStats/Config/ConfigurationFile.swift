@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// One configuration file, read and parsed: its top-level table and its permission bits.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Collects every error, warning and notice while the configuration is read, with lines where
 /// known.
 final class ConfigurationIssues {

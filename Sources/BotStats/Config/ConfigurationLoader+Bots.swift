@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// `[bot]` and `[targets.*]`: one bot per file, with its lists.
 extension ConfigurationLoader {
     func readBot(_ top: TableReader, defaultName: String, tokens: TokenReader) -> BotSettings? {

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 extension ConfigurationLoader {
     /// `[daemon] intake_listen` and `intake_allow_plaintext`, `[intake]` and its clients; nil when
     /// the intake is off. Plain HTTP is refused on an address that is neither loopback nor private

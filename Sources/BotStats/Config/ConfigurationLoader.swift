@@ -1,4 +1,5 @@
 import Logging
+import BotStatsProtocol
 
 /// Loads `botstatsd.toml` and `bots.d/*.toml` beside it into one validated `Configuration`.
 ///

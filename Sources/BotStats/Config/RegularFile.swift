@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// The bytes and mode of a regular file, read in a way that can never block or grow without bound.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// A token or other secret that must never reach a log, a status reply, a metric or an error.
 ///
 /// Its `description` is a fixed placeholder, so string interpolation cannot leak it; the value

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The known name a misspelt one was most likely meant to be: `repost_intervall` → `repost_interval`.
 enum SpellingSuggestion {
     /// The candidate closest to `word`, when it is close enough to be a typo rather than another word:

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// A line and column in a TOML file, both counted from 1; columns count Unicode scalars.
 struct TOMLPosition: Sendable, Equatable {
     var line: Int

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Booleans, numbers, dates and times: every value that is written without quotes or brackets.
 extension TOMLParser {
     /// A word that is not quoted: `true`, `false`, an integer, a float, a date or a time.

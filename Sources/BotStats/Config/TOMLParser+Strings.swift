@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The four kinds of TOML string. Strings are kept whole: an escaped NUL (`\u0000`) stays in the
 /// value, so the loader can refuse it instead of silently cutting a token short at it.
 extension TOMLParser {

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Parses TOML 1.0 into `TOMLTableNode`s that remember the line and column of every key.
 ///
 /// The configuration used to be parsed with TOMLKit, a wrapper of the C++ toml++ that never frees

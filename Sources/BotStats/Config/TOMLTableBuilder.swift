@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// A table while its document is being parsed: TOML lets a table grow under several headers and
 /// dotted keys, so the parser needs a shared, mutable node; the result is a `TOMLTableNode`.
 final class TOMLTableBuilder {

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Typed, error-collecting access to one TOML table: every wrong type, bad value and unknown key
 /// becomes an error naming the full key path and its line, and reading goes on so all of them
 /// are reported.

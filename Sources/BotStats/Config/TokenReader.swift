@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Resolves a token from exactly one of `token_file`, `token_credential` or `token`.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Turns what a token file or key holds into a token that is safe to put in an HTTP header, or
 /// says what is wrong with it without ever quoting it.
 ///

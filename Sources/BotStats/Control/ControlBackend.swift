@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// What the control socket can ask of the daemon; the engine implements it, tests may fake it.
 public protocol ControlBackend: Sendable {
     /// The status object, of one bot when `bot` is given.
@@ -10,31 +12,4 @@ public protocol ControlBackend: Sendable {
     func reload() async throws(ControlError) -> ReloadResult
     /// The Prometheus text exposition.
     func metrics() async -> String
-}
-
-/// The result object of `metrics`: the exposition text.
-public struct MetricsResult: Codable, Sendable, Equatable {
-    public var text: String
-
-    public init(text: String) {
-        self.text = text
-    }
-}
-
-/// The answer to a successful `reload`.
-public struct ReloadResult: Codable, Sendable, Equatable {
-    public var configPath: String
-    public var bots: Int
-    public var targets: Int
-
-    public init(configPath: String, bots: Int, targets: Int) {
-        self.configPath = configPath
-        self.bots = bots
-        self.targets = targets
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case bots, targets
-        case configPath = "config_path"
-    }
 }

@@ -1,4 +1,5 @@
 import Synchronization
+import BotStatsProtocol
 
 /// Turns one request line into one response line; the NIO-free heart of the control socket.
 ///
@@ -19,9 +20,7 @@ public struct ControlCommandHandler: Sendable {
         do {
             let request = try ControlRequest.parse(line)
             if request.isMutating, !mayChange {
-                throw ControlError(
-                    code: "forbidden",
-                    message: "only root, the daemon's user and members of the control socket's group may \(request.name)")
+                throw ControlError(.forbidden, "only root, the daemon's user and members of the control socket's group may \(request.name)")
             }
             // Commands that change things write the state file and wait for `fsync`; they run on
             // Swift's global executor so they never stall the event loop's other connections.
@@ -34,7 +33,7 @@ public struct ControlCommandHandler: Sendable {
         } catch let error as ControlError {
             return ControlResponse.failure(error)
         } catch {
-            return ControlResponse.failure(ControlError(code: "internal", message: "unexpected error"))
+            return ControlResponse.failure(ControlError(.`internal`, "unexpected error"))
         }
     }
 
@@ -51,15 +50,6 @@ public struct ControlCommandHandler: Sendable {
         case .metrics:
             return ControlResponse.success(MetricsResult(text: await backend.metrics()))
         }
-    }
-}
-
-/// The result object of `post`.
-public struct PostResults: Codable, Sendable, Equatable {
-    public var results: [PostResult]
-
-    public init(results: [PostResult]) {
-        self.results = results
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+import BotStatsProtocol
 
 /// The open connections of one listener (the control socket, the metrics endpoint): a cap on
 /// how many, and who is idle.

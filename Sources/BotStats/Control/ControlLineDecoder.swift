@@ -1,4 +1,5 @@
 import NIOCore
+import BotStatsProtocol
 
 /// One framed item from a control connection.
 enum ControlFrame: Sendable {

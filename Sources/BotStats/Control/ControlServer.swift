@@ -6,6 +6,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// The Unix control socket: newline-delimited JSON requests in, one response line each out.

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Who is on the other end of a control connection, from `SO_PEERCRED`.

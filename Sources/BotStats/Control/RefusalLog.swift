@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import BotStatsProtocol
 
 /// Logs refusals (connections, intake requests) at most once per `interval`, with how many went
 /// unlogged, so a flood of clients cannot flood the journal too.

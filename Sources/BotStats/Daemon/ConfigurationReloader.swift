@@ -1,4 +1,5 @@
 import Logging
+import BotStatsProtocol
 
 /// Reloads the configuration on SIGHUP or `botstatsctl reload`.
 ///
@@ -50,7 +51,7 @@ public struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Dura
             logger.error("reload rejected; the previous configuration keeps running", metadata: ["errors": "\(message)"])
             await engine.recordReloadFailure(message)
             notifier.notify("READY=1\nSTATUS=\(await engine.statusLine())")
-            throw ControlError(code: "reload_failed", message: message)
+            throw ControlError(.reloadFailed, message)
         }
         // New tokens are redacted before anything can log them; the new level applies at once.
         logSettings.update(level: loaded.configuration.daemon.logLevel, secrets: loaded.configuration.allSecrets)

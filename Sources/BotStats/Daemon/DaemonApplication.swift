@@ -6,6 +6,7 @@ import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// A fully set-up daemon: configuration and state loaded, control socket bound, not yet running.

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import BotStatsProtocol
 
 /// The clock the daemon runs on: `ContinuousClock`'s time, with sleeps timed by a NIO event
 /// loop's timer.

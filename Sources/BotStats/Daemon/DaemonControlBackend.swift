@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Connects the control socket to the engine and to configuration reloads.
 public struct DaemonControlBackend<C: Clock>: ControlBackend where C.Duration == Duration {
     let engine: PostingEngine<C>

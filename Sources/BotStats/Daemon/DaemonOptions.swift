@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Options of one daemon run that do not come from the configuration file.

@@ -1,4 +1,5 @@
 import NIOCore
+import BotStatsProtocol
 
 /// Runs a task's jobs on one NIO event loop, so a connection's task and its channel share a
 /// thread.

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import BotStatsProtocol
 
 /// Says `READY=1` once the service group runs, and `STOPPING=1` the moment a graceful shutdown
 /// begins.

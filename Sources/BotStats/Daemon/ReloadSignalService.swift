@@ -1,5 +1,6 @@
 import ServiceLifecycle
 import UnixSignals
+import BotStatsProtocol
 
 /// Turns SIGHUP into a configuration reload, one at a time.
 struct ReloadSignalService<C: Clock>: Service where C.Duration == Duration {

@@ -1,5 +1,6 @@
 import NIOCore
 import ServiceLifecycle
+import BotStatsProtocol
 
 /// Serves every connection `listener` accepts, each in its own child task on the connection's
 /// event loop, until a graceful shutdown closes the listener; then lets `drain` finish what it

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Why the daemon could not start, in one line that names what failed and why, in plain words:

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Finds the intake client a request's `Authorization: Bearer <token>` belongs to.
 ///
 /// Every configured token is compared, each in time that depends only on the lengths, so how

@@ -1,4 +1,5 @@
 import Synchronization
+import BotStatsProtocol
 
 /// At most `perMinute` requests per client, refilled evenly over the minute (a token bucket):
 /// a client that asks more often is told how long to wait, in whole seconds for `Retry-After`.

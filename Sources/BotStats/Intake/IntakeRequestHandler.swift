@@ -1,4 +1,5 @@
 import Logging
+import BotStatsProtocol
 
 /// One HTTP request to the intake, reduced to what deciding the answer needs.
 public struct IntakeRequest: Sendable {
@@ -35,8 +36,8 @@ public struct IntakeResponse: Sendable, Equatable {
         self.body = body
     }
 
-    static func error(_ status: Int, _ code: String, _ message: String, headers: [String: String] = [:]) -> IntakeResponse {
-        IntakeResponse(status: status, headers: headers, body: ControlResponse.failure(ControlError(code: code, message: message)))
+    static func error(_ status: Int, _ code: ControlError.Code, _ message: String, headers: [String: String] = [:]) -> IntakeResponse {
+        IntakeResponse(status: status, headers: headers, body: ControlResponse.failure(ControlError(code, message)))
     }
 }
 
@@ -69,31 +70,31 @@ public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Durat
         guard let client = authenticator.client(forAuthorization: request.authorization) else {
             refusals.record(now: .now, metadata: ["peer": "\(request.peer)", "reason": "no or unknown token"])
             return .error(
-                401, "unauthorized", "send a client's token as Authorization: Bearer <token>",
+                401, .unauthorized, "send a client's token as Authorization: Bearer <token>",
                 headers: ["WWW-Authenticate": #"Bearer realm="botstatsd""#])
         }
         if request.bodyTooLarge {
-            return .error(413, "bad_request", "the body is larger than \(Self.maximumBodyBytes / 1024) KiB")
+            return .error(413, .badRequest, "the body is larger than \(Self.maximumBodyBytes / 1024) KiB")
         }
         if let wait = rateLimiter.admit(client.name) {
             refusals.record(now: .now, metadata: ["intake.client": "\(client.name)", "reason": "rate limited"])
             return .error(
-                429, "rate_limited", "more than the allowed requests per minute; retry in \(wait) s",
+                429, .rateLimited, "more than the allowed requests per minute; retry in \(wait) s",
                 headers: ["Retry-After": "\(wait)"])
         }
         let parts = request.path.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "bots", let action = Action(rawValue: String(parts[4])),
               Self.isBotName(parts[3])
         else {
-            return .error(404, "not_found", "no such resource; try POST /v1/bots/BOT/counts or GET /v1/bots/BOT/status")
+            return .error(404, .notFound, "no such resource; try POST /v1/bots/BOT/counts or GET /v1/bots/BOT/status")
         }
         let bot = String(parts[3])
         guard request.method == action.method else {
-            return .error(405, "bad_request", "use \(action.method) for \(action.rawValue)", headers: ["Allow": action.method])
+            return .error(405, .badRequest, "use \(action.method) for \(action.rawValue)", headers: ["Allow": action.method])
         }
         guard client.mayUse(bot: bot) else {
             refusals.record(now: .now, metadata: ["intake.client": "\(client.name)", "reason": "bot \(bot) not in scope"])
-            return .error(403, "forbidden", "this client may not use bot '\(bot)'")
+            return .error(403, .forbidden, "this client may not use bot '\(bot)'")
         }
         do throws(ControlError) {
             switch action {
@@ -113,7 +114,7 @@ public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Durat
                 object["cmd"] = .string("set")
                 object["bot"] = .string(bot)
                 guard case .set(_, let update) = try ControlRequest.parse(object: object) else {
-                    throw ControlError(code: "internal", message: "not a set")
+                    throw ControlError(.`internal`, "not a set")
                 }
                 let result = try await backend.set(bot: bot, update: update)
                 logger.debug("intake set", metadata: ["intake.client": "\(client.name)", "bot.name": "\(bot)"])
@@ -134,11 +135,11 @@ public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Durat
     /// The HTTP status for an error the daemon answers a request with.
     static func httpStatus(for error: ControlError) -> Int {
         switch error.code {
-        case "bad_request", "unsupported_version": return 400
-        case "forbidden": return 403
-        case "unknown_bot", "unknown_target": return 404
-        case "no_counts": return 409
-        case "shutting_down": return 503
+        case .badRequest, .unsupportedVersion, .unknownCommand: return 400
+        case .forbidden: return 403
+        case .unknownBot, .unknownTarget, .notFound: return 404
+        case .noCounts: return 409
+        case .shuttingDown: return 503
         default: return 500
         }
     }

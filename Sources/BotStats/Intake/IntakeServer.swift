@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import BotStatsProtocol
 
 /// The network intake (`[daemon] intake_listen`): HTTP for shards on other hosts, answered by
 /// `IntakeRequestHandler`.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The network intake: where it listens and who may report (`[daemon] intake_listen`,
 /// `[intake]`, `[intake.clients.NAME]`). Off unless `intake_listen` is set.
 public struct IntakeSettings: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// What kind of address a listener binds, for deciding whether plain HTTP may be served on it.
 public enum ListenAddress {
     /// Whether `host` only ever means this machine: `localhost`, 127.0.0.0/8, `::1`.

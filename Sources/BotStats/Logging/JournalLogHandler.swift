@@ -1,8 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Writes one line per log event to stderr with the `<N>` priority prefix journald understands,
@@ -71,13 +72,13 @@ public struct JournalLogHandler: LogHandler {
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quoted("\(merged[key]!)"))"
         }
-        line = settings.redactor.redact(line).replacingOccurrences(of: "\n", with: "\\n")
+        line = settings.redactor.redact(line).replacing("\n", with: "\\n")
         write(line + "\n")
     }
 
     private static func quoted(_ value: String) -> String {
         if value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) {
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            return "\"" + value.replacing("\"", with: "\\\"") + "\""
         }
         return value
     }

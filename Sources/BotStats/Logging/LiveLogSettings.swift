@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import BotStatsProtocol
 
 /// The log level and the tokens to redact, shared by every logger of one daemon and replaced by
 /// a reload.

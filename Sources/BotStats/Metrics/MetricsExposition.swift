@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Prometheus
+import BotStatsProtocol
 
 /// The Prometheus text exposition of the daemon, derived from its status object at scrape time.
 ///

@@ -1,9 +1,10 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import BotStatsProtocol
 
 /// `metrics_listen`: serves `GET /metrics` for Prometheus; everything else is 404.
 ///
@@ -42,7 +43,7 @@ public final class MetricsHTTPServer: Service {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
             throw StartupError(subject, "not host:port")
         }
-        let host = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
+        let host = String(listen[..<colon]).trimming { $0 == "[" || $0 == "]" }
         let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -4,6 +4,7 @@ import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Plain words for why a request to a list never got an answer: `connection refused`,

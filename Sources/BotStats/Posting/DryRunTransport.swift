@@ -1,4 +1,5 @@
 import Logging
+import BotStatsProtocol
 
 /// `--dry-run`: logs the request that would have been sent (token redacted) and answers 200,
 /// which the engine, knowing it is a dry run, records as not sent.

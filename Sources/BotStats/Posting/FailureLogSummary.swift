@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Keeps a failing list from filling the journal: each distinct failure (what kind of line and
 /// what went wrong) is logged once; repeats are counted and the count is logged when the failure
 /// changes or the list recovers.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import BotStatsProtocol
 
 /// The real transport: one shared async-http-client `HTTPClient`, no redirects followed.
 ///

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 extension Int {
     /// Adds `other`, stopping at `Int.max` or `Int.min` instead of trapping: counters restored from
     /// a state file may start anywhere.

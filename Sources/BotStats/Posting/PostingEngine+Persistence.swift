@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOPosix
+import BotStatsProtocol
 
 /// What the engine's persistence loop works from: bots to write, `set`s waiting for theirs to be
 /// durable, and what is known to be on disk.

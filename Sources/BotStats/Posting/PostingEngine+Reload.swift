@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Logging
+import BotStatsProtocol
 
 extension PostingEngine {
     /// Applies a new, already validated configuration without losing anything.
@@ -76,7 +77,7 @@ extension PostingEngine {
                 }
             }
             for old in bot.targets where !settings.targets.contains(where: { $0.name == old.settings.name }) {
-                retire(old, bot: settings.name, outcome: "target was removed by a reload")
+                retire(old, bot: settings.name, reason: "target was removed by a reload")
                 logger.notice("target removed", metadata: ["bot.name": "\(settings.name)", "target.name": "\(old.settings.name)"])
             }
             if bot.settings != settings { changed.insert(settings.name) }
@@ -85,7 +86,7 @@ extension PostingEngine {
             next.append(bot)
         }
         for old in bots where !new.bots.contains(where: { $0.name == old.settings.name }) {
-            for target in old.targets { retire(target, bot: old.settings.name, outcome: "bot was removed by a reload") }
+            for target in old.targets { retire(target, bot: old.settings.name, reason: "bot was removed by a reload") }
             old.repostWake.finish()
             logger.notice("bot removed", metadata: ["bot.name": "\(old.settings.name)"])
         }
@@ -100,11 +101,11 @@ extension PostingEngine {
         saveSoon(bots: new.bots.map(\.name).filter { name in !previousNames.contains(name) || changed.contains(name) })
     }
 
-    private func retire(_ target: TargetRuntime, bot: String, outcome: String) {
+    private func retire(_ target: TargetRuntime, bot: String, reason: String) {
         for waiter in target.waiters {
             waiter.continuation.resume(returning: PostResult(
-                bot: bot, target: target.settings.name, outcome: "stopped", state: target.machine.state,
-                httpStatus: nil, error: outcome, nextAttemptAt: nil))
+                bot: bot, target: target.settings.name, outcome: .stopped, state: target.machine.state,
+                httpStatus: nil, error: reason, nextAttemptAt: nil))
         }
         target.wake.finish()
     }

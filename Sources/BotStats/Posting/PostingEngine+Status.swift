@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 extension PostingEngine {
     /// The status object of SPEC §7.

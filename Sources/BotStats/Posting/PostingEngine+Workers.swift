@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
+import BotStatsProtocol
 
 /// What a target worker does next, decided inside the engine.
 enum WorkerStep: Sendable {
@@ -116,7 +117,7 @@ extension PostingEngine: Service {
         resumeDrainWaiter()
         for b in bots.indices {
             for t in bots[b].targets.indices {
-                resolveWaiters(botIndex: b, targetIndex: t, outcome: "stopped")
+                resolveWaiters(botIndex: b, targetIndex: t, outcome: .stopped)
                 bots[b].targets[t].sending = nil
             }
         }
@@ -152,7 +153,7 @@ extension PostingEngine: Service {
         let now = clock.now
         switch bots[b].targets[t].machine.nextAction(now: now) {
         case .idle:
-            resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered")
+            resolveWaiters(botIndex: b, targetIndex: t, outcome: .delivered)
             return .idle
         case .wait(let until):
             // A `post` is never held through a cooldown: it is answered now with the state and
@@ -186,7 +187,7 @@ extension PostingEngine: Service {
             target.record.lastStatus = nil
             target.record.lastError = nil
             bots[b].targets[t] = target
-            resolveWaiters(botIndex: b, targetIndex: t, outcome: "dry_run", sent: version)
+            resolveWaiters(botIndex: b, targetIndex: t, outcome: .dryRun, sent: version)
             return
         }
         var failure: PostFailure?
@@ -236,9 +237,9 @@ extension PostingEngine: Service {
         logOutcome(target: &target, failure: failure, resolution: resolution, metadata: logMetadata)
         bots[b].targets[t] = target
         switch resolution {
-        case .delivered: resolveWaiters(botIndex: b, targetIndex: t, outcome: "delivered", sent: version)
-        case .failed: resolveWaiters(botIndex: b, targetIndex: t, outcome: "failed", sent: version)
-        case .deferred: resolveWaiters(botIndex: b, targetIndex: t, outcome: "deferred", sent: version)
+        case .delivered: resolveWaiters(botIndex: b, targetIndex: t, outcome: .delivered, sent: version)
+        case .failed: resolveWaiters(botIndex: b, targetIndex: t, outcome: .failed, sent: version)
+        case .deferred: resolveWaiters(botIndex: b, targetIndex: t, outcome: .deferred, sent: version)
         case nil: break  // a retry follows; `step` answers if it has to wait for it
         }
         scheduleSave(bot: bots[b].settings.name)

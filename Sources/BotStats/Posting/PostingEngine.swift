@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Logging
+import BotStatsProtocol
 
 /// Owns every bot's counts and every target's posting state; the one place decisions are made.
 ///
@@ -219,9 +220,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             return index
         }
         guard bots.count == 1 else {
-            throw ControlError(
-                code: "bad_request",
-                message: "several bots are configured; name one with bot (configured: \(bots.map(\.settings.name).joined(separator: ", ")))")
+            throw ControlError(.badRequest, "several bots are configured; name one with bot (configured: \(bots.map(\.settings.name).joined(separator: ", ")))")
         }
         return 0
     }
@@ -233,7 +232,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// previous state stays in force. `set`s that arrive together share one write and one flush
     /// (see `PostingEngine+Persistence.swift`). See `CountsIntake` for shards and the drop guard.
     public func set(bot name: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
-        guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
+        guard !stopping else { throw ControlError(.shuttingDown, "the daemon is stopping") }
         let index = try botIndex(named: name)
         let botName = bots[index].settings.name
         var updated = bots[index].persisted
@@ -241,11 +240,11 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         bots[index].persisted = updated
         if let failure = await commit(bot: botName) {
             logger.error("counts not accepted: \(failure.description)", metadata: ["bot.name": "\(botName)"])
-            throw ControlError(code: "state_write_failed", message: failure.description)
+            throw ControlError(.stateWriteFailed, failure.description)
         }
         // The bot may have moved while the write waited (a reload): find it again.
         guard let index = bots.firstIndex(where: { $0.settings.name == botName }) else {
-            throw ControlError(code: "unknown_bot", message: "bot '\(botName)' was removed by a reload")
+            throw ControlError(.unknownBot, "bot '\(botName)' was removed by a reload")
         }
         let targets = bots[index].targets.filter(\.settings.enabled).map(\.settings.name)
         switch outcome {
@@ -256,13 +255,13 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                            "users": "\(counts.users.map(String.init) ?? "-")", "shards": "\(counts.shards.map(String.init) ?? "-")"])
             triggerPostRound(botIndex: index)
             let note = dryRun ? "dry run: kept in memory, not saved; requests to \(targets.joined(separator: ", ")) are logged, not sent" : nil
-            return SetResult(bot: botName, outcome: "accepted", counts: counts, targets: targets, message: note)
+            return SetResult(bot: botName, outcome: .accepted, counts: counts, targets: targets, message: note)
         case .held(let held):
             logger.warning("counts held back", metadata: ["bot.name": "\(botName)", "reason": "\(held.reason)"])
-            return SetResult(bot: botName, outcome: "held", counts: held.counts, targets: [], message: held.reason)
+            return SetResult(bot: botName, outcome: .held, counts: held.counts, targets: [], message: held.reason)
         case .waitingForShards(let reported, let total):
             return SetResult(
-                bot: botName, outcome: "waiting_for_shards", counts: nil, targets: [],
+                bot: botName, outcome: .waitingForShards, counts: nil, targets: [],
                 message: "\(reported) of \(total) shards have reported; the total is posted once all have")
         }
     }
@@ -290,18 +289,16 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// answered at once with its state and `next_attempt_at`, and is still posted to when it may.
     /// So the answer takes as long as the requests really sent, never as long as a cooldown.
     public func post(bot name: String?, target targetName: String?) async throws(ControlError) -> [PostResult] {
-        guard !stopping else { throw ControlError(code: "shutting_down", message: "the daemon is stopping") }
+        guard !stopping else { throw ControlError(.shuttingDown, "the daemon is stopping") }
         let index = try botIndex(named: name)
         let botName = bots[index].settings.name
         guard bots[index].persisted.counts != nil else {
-            throw ControlError(code: "no_counts", message: "bot '\(botName)' has no counts yet; run botstatsctl set first")
+            throw ControlError(.noCounts, "bot '\(botName)' has no counts yet; run botstatsctl set first")
         }
         var selected = Array(bots[index].targets.indices)
         if let targetName {
             guard let t = bots[index].targets.firstIndex(where: { $0.settings.name == targetName }) else {
-                throw ControlError(
-                    code: "unknown_target",
-                    message: "bot '\(botName)' has no target '\(targetName)'; configured: \(bots[index].targets.map(\.settings.name).joined(separator: ", "))")
+                throw ControlError(.unknownTarget, "bot '\(botName)' has no target '\(targetName)'; configured: \(bots[index].targets.map(\.settings.name).joined(separator: ", "))")
             }
             selected = [t]
         }
@@ -312,7 +309,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             for t in selected {
                 let target = bots[index].targets[t]
                 if !target.settings.enabled {
-                    results.append(result(botIndex: index, targetIndex: t, outcome: "disabled"))
+                    results.append(result(botIndex: index, targetIndex: t, outcome: .disabled))
                     continue
                 }
                 bots[index].targets[t].machine.trigger(version: version)
@@ -338,7 +335,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                   let t = bots[b].targets.firstIndex(where: { $0.settings.name == target })
             else {
                 continuation.resume(returning: PostResult(
-                    bot: bot, target: target, outcome: "stopped", state: .disabled, httpStatus: nil,
+                    bot: bot, target: target, outcome: .stopped, state: .disabled, httpStatus: nil,
                     error: "target was removed", nextAttemptAt: nil))
                 return
             }
@@ -348,11 +345,11 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     /// `retrying` while a failed post waits for its backoff, else `deferred` (a list's cooldown,
     /// an open circuit).
-    func waitingOutcome(_ target: TargetRuntime) -> String {
-        target.machine.state == .retrying ? "retrying" : "deferred"
+    func waitingOutcome(_ target: TargetRuntime) -> PostOutcome {
+        target.machine.state == .retrying ? .retrying : .deferred
     }
 
-    func result(botIndex b: Int, targetIndex t: Int, outcome: String) -> PostResult {
+    func result(botIndex b: Int, targetIndex t: Int, outcome: PostOutcome) -> PostResult {
         let target = bots[b].targets[t]
         return PostResult(
             bot: bots[b].settings.name, target: target.settings.name, outcome: outcome,
@@ -362,7 +359,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     /// Answers the waiting `post` calls of target `t`: all of them, or with `sent`, those whose
     /// counts that attempt carried.
-    func resolveWaiters(botIndex b: Int, targetIndex t: Int, outcome: String, sent: UInt64? = nil) {
+    func resolveWaiters(botIndex b: Int, targetIndex t: Int, outcome: PostOutcome, sent: UInt64? = nil) {
         let waiters = bots[b].targets[t].waiters
         guard !waiters.isEmpty else { return }
         let due = waiters.filter { sent == nil || $0.version <= sent! }
@@ -384,14 +381,6 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
               let notBefore = target.machine.notBefore
         else { return nil }
         return date(of: notBefore)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }
 

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Exponential backoff with full jitter, and which failures are worth another try.
 ///
 /// After the n-th failed attempt of a post the wait is `random(0, min(maxDelay, baseDelay * 2^(n-1)))`,

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// A list's answer to one request, reduced to what the posting logic needs.
 public struct TransportResponse: Sendable, Equatable {
     public var status: Int

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The posting decisions for one target, free of I/O: feed in triggers, ticks and outcomes,
 /// get back "send now", "wait until T" or "nothing to do".
 ///

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Text with one layer of escaping undone, each byte remembering where in the original it came from.
 ///
 /// A token rarely comes back from a list or an HTTP client byte for byte: a JSON body escapes

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// One fully built HTTP request to a bot list, ready for the transport.
 ///

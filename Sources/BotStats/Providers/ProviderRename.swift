@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// A built-in provider's old name, kept working after the list renamed itself.
 ///
 /// Looking the old name up in ``ProviderTable/provider(named:)`` gives the new provider; the

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The shape of one bot list's stats request: one row of the provider table.
 ///
 /// A list that changes its API is a one-line change to `ProviderTable`; there is no class per list.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The built-in bot lists: SPEC §4 as data.
 ///
 /// `S` servers, `U` users, `H` shards. Each row is the whole contract with one list.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Replaces secrets in text that is about to reach a person: logs, status, errors.
 ///
 /// A last line of defence: code should never interpolate a token in the first place, but a list

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// Builds the HTTP request a target sends for a bot's counts.
 ///
@@ -28,7 +29,7 @@ public struct RequestBuilder: Sendable {
         let base = trimTrailingSlash(baseURL ?? spec.defaultBaseURL)
         let path = expand(spec.path, botID: botID, counts: counts, unknown: "")
         var headers: [(name: String, value: String)] = [
-            ("Authorization", spec.authorization.replacingOccurrences(of: "{token}", with: token.revealed)),
+            ("Authorization", spec.authorization.replacing("{token}", with: token.revealed)),
             ("User-Agent", userAgent),
         ]
         var body: String?
@@ -48,7 +49,7 @@ public struct RequestBuilder: Sendable {
     ) -> OutgoingRequest {
         var headers: [(name: String, value: String)] = template.headers.map { header in
             let value = expand(header.value, botID: botID, counts: counts, unknown: "")
-                .replacingOccurrences(of: "{token}", with: token.revealed)
+                .replacing("{token}", with: token.revealed)
             return (header.name, value)
         }
         if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) {
@@ -64,10 +65,10 @@ public struct RequestBuilder: Sendable {
 
     private func expand(_ template: String, botID: String, counts: BotCounts, unknown: String) -> String {
         template
-            .replacingOccurrences(of: "{bot_id}", with: botID)
-            .replacingOccurrences(of: "{servers}", with: String(counts.servers))
-            .replacingOccurrences(of: "{users}", with: counts.users.map(String.init) ?? unknown)
-            .replacingOccurrences(of: "{shards}", with: counts.shards.map(String.init) ?? unknown)
+            .replacing("{bot_id}", with: botID)
+            .replacing("{servers}", with: String(counts.servers))
+            .replacing("{users}", with: counts.users.map(String.init) ?? unknown)
+            .replacing("{shards}", with: counts.shards.map(String.init) ?? unknown)
     }
 
     private func value(of field: ProviderSpec.Field, in counts: BotCounts) -> Int? {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// Why a rate-limit value was thrown away; the raw value goes into debug logs so an
 /// operator can tell a list's bug from ours.
@@ -34,7 +35,7 @@ struct DecimalSeconds: Sendable, Equatable {
     /// An integral part that overflows `Int64` is `.overflow`: a count that large is meaningless.
     /// Waits and moments use ``parseSaturating(_:)`` instead.
     static func parse<S: StringProtocol>(_ text: S) -> Result<DecimalSeconds, ValueRejection> {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         var bytes = Substring(trimmed).utf8[...]
         guard let first = bytes.first else { return .failure(.malformed) }
         if first == UInt8(ascii: "-") {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// The HTTP-date of RFC 9110 §5.6.7, read by hand.
 ///

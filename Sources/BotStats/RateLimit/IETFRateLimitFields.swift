@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The structured `RateLimit` / `RateLimit-Policy` fields of the IETF httpapi drafts, in both
 /// shapes lists send: draft-07 and later (`RateLimit: "default";r=0;t=30` with
 /// `RateLimit-Policy: "default";q=100;w=60`) and the older dictionary

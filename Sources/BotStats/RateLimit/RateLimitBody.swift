@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// The wait a JSON 429 body asks for: `retry_after` / `retry-after` in seconds (Discord,
 /// top.gg, which sends only the body field) and `expiresIn` in milliseconds.

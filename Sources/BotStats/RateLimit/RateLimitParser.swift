@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Logging
+import BotStatsProtocol
 
 /// Turns one response's headers and body into a ``RateLimitReading`` (SPEC §5).
 ///
@@ -59,7 +60,7 @@ public enum RateLimitParser {
         let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) }
             .map { $0.wait(from: reference) }
         let isGlobal = fields.first("x-ratelimit-global", log: log) { value in
-            switch value.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch value.trimmingSpaces().lowercased() {
             case "true", "1": .success(true)
             case "false", "0": .success(false)
             default: .failure(.malformed)

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// What one response said about the list's rate limit.
 public struct RateLimitReading: Sendable, Equatable {
     /// Requests allowed per window: `X-RateLimit-Limit`, else the IETF `RateLimit-Policy` `q=`,

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// What an `X-RateLimit-Reset` value means, told apart by magnitude because lists disagree:
 /// GitHub-style lists send epoch seconds, some JavaScript backends epoch milliseconds, and

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// The `Retry-After` field of RFC 9110 §10.2.3, plus the fractional seconds some lists send.
 public enum RetryAfter {
@@ -23,7 +24,7 @@ public enum RetryAfter {
             return .success(seconds.asSeconds)
         case .failure(.malformed):
             // Only a value that is not a number at all may be a date; `-5` stays negative.
-            guard let date = HTTPDate.parse(value.trimmingCharacters(in: .whitespaces), relativeTo: reference) else {
+            guard let date = HTTPDate.parse(value.trimmingSpaces(), relativeTo: reference) else {
                 return .failure(.malformed)
             }
             return DecimalSeconds.wait(until: date, from: reference)

@@ -1,7 +1,8 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
+import BotStatsProtocol
 #else
-import Foundation
+import FoundationEssentials
 #endif
 
 extension PersistedBot {

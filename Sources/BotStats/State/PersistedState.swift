@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BotStatsProtocol
 
 /// Everything the daemon keeps across restarts: one `bots/<name>.json` per bot in the state directory.
 ///

@@ -2,6 +2,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// The state directory held for one daemon alone: an exclusive `flock` on `<state_directory>/lock`.

@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Why the state directory could not be claimed at start; the daemon exits 1 with this one line.
 public struct StateDirectoryLockError: Error, Sendable, Equatable, CustomStringConvertible {
     private enum Code: Equatable {

@@ -1,8 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// Reads and atomically writes the daemon's state: one file per bot, `bots/<name>.json` in the

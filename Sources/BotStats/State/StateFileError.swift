@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Why the state could not be written; the daemon keeps running and says so to the caller.
 public struct StateFileError: Error, Sendable, CustomStringConvertible {
     /// The path that failed.

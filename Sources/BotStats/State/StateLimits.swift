@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// The ranges a saved value must lie in before a loaded state file is acted on.
 ///
 /// A state file is input like any other: it may have been written under a wrong clock, edited by

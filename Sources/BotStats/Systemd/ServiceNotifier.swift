@@ -1,3 +1,5 @@
+import BotStatsProtocol
+
 /// Tells the service manager about the daemon's life: readiness, status, watchdog, reload, stop.
 ///
 /// The daemon talks only to this protocol; `SystemdNotifier` sends real `sd_notify` datagrams and

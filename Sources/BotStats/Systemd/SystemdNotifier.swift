@@ -2,6 +2,7 @@ import CSystemd
 
 #if canImport(Glibc)
 import Glibc
+import BotStatsProtocol
 #endif
 
 /// `sd_notify(3)`, `sd_watchdog_enabled(3)` and `sd_listen_fds_with_names(3)` through libsystemd:

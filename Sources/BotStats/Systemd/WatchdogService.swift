@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import BotStatsProtocol
 
 /// Something whose answer proves the daemon's work loop is alive.
 public protocol WatchdogProbe: Sendable {

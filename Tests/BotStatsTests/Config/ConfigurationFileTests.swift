@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Files that are not what they should be: FIFOs, directories, devices, huge or binary files are
 /// refused at once with the key or file they stand in for; nothing blocks.

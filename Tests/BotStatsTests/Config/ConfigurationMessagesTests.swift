@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Issue 12 #6: messages a person can act on. Syntax errors give file:line:column and a plain
 /// sentence; misspelt keys, tables and providers get "did you mean"; an unquoted id says to quote it.

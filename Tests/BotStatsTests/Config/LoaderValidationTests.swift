@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The configuration loader: defaults, every kind of bad input named by key path and line, tokens.
 @Suite struct LoaderValidationTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The TOML parser: every TOML 1.0 form the configuration can use, positions for every key, and
 /// syntax errors as a line, a column and a plain sentence that never quotes a value.

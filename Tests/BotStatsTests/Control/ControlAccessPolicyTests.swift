@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Who may change the daemon: root, its own user, and members of the socket's group, judged by
 /// the groups the peer process really has.
@@ -28,7 +29,7 @@ import Testing
             func status(bot: String?) async throws(ControlError) -> StatusReport { HealthCheckTests.report([]) }
             func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
                 Issue.record("set must not run")
-                throw ControlError(code: "x", message: "x")
+                throw ControlError(.internal, "x")
             }
             func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] { [] }
             func reload() async throws(ControlError) -> ReloadResult { ReloadResult(configPath: "", bots: 0, targets: 0) }

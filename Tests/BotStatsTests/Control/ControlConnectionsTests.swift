@@ -3,6 +3,7 @@ import NIOEmbedded
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The connection table: its cap, its idle sweep, and the wait that lets the sweeper sleep
 /// without a timer while nobody is connected.

@@ -3,6 +3,7 @@ import NIOEmbedded
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Framing of control requests: one line each, at most 64 KiB of request, CRLF or LF.
 @Suite struct ControlLineDecoderTests {

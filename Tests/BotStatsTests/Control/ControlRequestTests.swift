@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct ControlRequestTests {
     func parse(_ line: String) throws(ControlError) -> ControlRequest {
@@ -44,12 +45,12 @@ import Testing
             _ = try parse(line)
         } throws: { error in
             guard let error = error as? ControlError else { return false }
-            return error.code == code && error.message.contains(message)
+            return error.code.rawValue == code && error.message.contains(message)
         }
     }
 
     @Test func errorResponseHasTheWireShape() {
-        let line = ControlResponse.failure(ControlError(code: "bad_request", message: "servers: missing"))
+        let line = ControlResponse.failure(ControlError(.badRequest, "servers: missing"))
         #expect(line == #"{"error":{"code":"bad_request","message":"servers: missing"},"ok":false,"v":1}"#)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// `JSONParser` reads what a JSON text holds, refuses what is not JSON, and says where.
 @Suite struct JSONParserTests {

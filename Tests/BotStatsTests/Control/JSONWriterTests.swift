@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// `JSONWriter` must write exactly what `JSONEncoder` (sorted keys, unescaped slashes,
 /// ISO 8601 dates) writes, so clients cannot tell which one answered.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The status object as the control socket writes it: every field present, keys sorted, and
 /// readable by `botstatsctl`'s decoder into the same report.

@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct AsyncSerialGateTests {
     final class Events: Sendable {

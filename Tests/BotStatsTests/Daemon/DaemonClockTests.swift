@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// `DaemonClock` sleeps as long as asked on an event loop's timer, and cancellation ends a
 /// sleep at once, however long it was.

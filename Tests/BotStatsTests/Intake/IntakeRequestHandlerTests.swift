@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The intake's answers, refusals first, against a backend that records what reached it.
 @Suite struct IntakeRequestHandlerTests {
@@ -15,7 +16,7 @@ import Testing
         }
         func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
             sets.withLock { $0.append((bot, update)) }
-            return SetResult(bot: bot ?? "main", outcome: "accepted", counts: BotCounts(servers: update.servers, users: nil, shards: nil, updatedAt: .init(timeIntervalSince1970: 0)), targets: [], message: nil)
+            return SetResult(bot: bot ?? "main", outcome: .accepted, counts: BotCounts(servers: update.servers, users: nil, shards: nil, updatedAt: .init(timeIntervalSince1970: 0)), targets: [], message: nil)
         }
         func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] { [] }
         func reload() async throws(ControlError) -> ReloadResult { ReloadResult(configPath: "", bots: 0, targets: 0) }

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct JournalLogHandlerTests {
     final class Lines: Sendable {

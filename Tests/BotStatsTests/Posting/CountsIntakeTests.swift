@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct CountsIntakeTests {
     let now = Date(timeIntervalSince1970: 2_000_000_000)

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct DiscordFetchStateTests {
     typealias Fetch = DiscordFetchState<TestInstant>

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct PostingEngineTests {
     static let topggURL = "http://lists.test/topgg/v1/projects/@me/metrics"

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Hand-made RFC 3339 must agree with Foundation's ISO 8601 support, which it replaces.
 @Suite struct RFC3339Tests {

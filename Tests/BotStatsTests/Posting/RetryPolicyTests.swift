@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct RetryPolicyTests {
     let policy = RetryPolicy(settings: RetrySettings(maxAttempts: 5, baseDelay: .seconds(1), maxDelay: .seconds(60)))

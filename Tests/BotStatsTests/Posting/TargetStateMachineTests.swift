@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct TargetStateMachineTests {
     typealias Machine = TargetStateMachine<TestInstant>

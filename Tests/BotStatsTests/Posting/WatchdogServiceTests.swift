@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct WatchdogServiceTests {
     final class RecordingNotifier: ServiceNotifier {

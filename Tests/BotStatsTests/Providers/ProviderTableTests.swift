@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The provider table's names: current ones, and old ones kept working after a list renamed itself.
 @Suite struct ProviderTableTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// One expected request per built-in provider: SPEC §4, row by row.
 struct ProviderShape: Sendable, CustomTestStringConvertible {

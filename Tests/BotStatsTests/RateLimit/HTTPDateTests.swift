@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// 2023-11-14 22:13:20 GMT, a Tuesday: fixes the RFC 850 century so results never drift.
 private let november2023 = Date(timeIntervalSince1970: 1_700_000_000)

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Tue, 14 Nov 2023 22:13:20 GMT: the local clock in every row unless a row says otherwise.
 private let now = Date(timeIntervalSince1970: 1_700_000_000)

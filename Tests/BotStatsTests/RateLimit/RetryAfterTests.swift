@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Tue, 14 Nov 2023 22:13:20 GMT.
 private let reference = Date(timeIntervalSince1970: 1_700_000_000)

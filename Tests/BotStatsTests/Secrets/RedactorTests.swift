@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The redactor finds a secret in every form a list or a lower layer may give it back in.
 @Suite struct RedactorTests {

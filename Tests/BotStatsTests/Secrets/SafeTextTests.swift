@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// What a list sends back, and what an HTTP client says, becomes one safe line before it is stored
 /// or shown: no secrets in any form, no control characters or escape sequences, bounded in bytes.

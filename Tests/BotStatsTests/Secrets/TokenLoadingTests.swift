@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Tokens through the loader: every source is validated, errors and warnings never carry a token
 /// nor the value of a token key, and `token_credential` works outside systemd.

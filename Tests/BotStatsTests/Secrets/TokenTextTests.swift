@@ -1,6 +1,7 @@
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// A token is validated at load time as one header-safe word; what is wrong is said without it.
 @Suite struct TokenTextTests {

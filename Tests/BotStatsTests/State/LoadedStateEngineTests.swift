@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// The engine started from a state file that a wrong clock or a counter at `Int.max` spoiled:
 /// every wait is at most six hours and every counter counts on.

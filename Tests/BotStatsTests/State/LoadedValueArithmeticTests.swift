@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// Counting on from values a state file gave never traps: `+ 1` on a loaded counter, version or
 /// shard share saturates. The loader keeps them far from the top; these hold even without it.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 /// A state file is input: counts no `set` could have stored make it unusable (moved aside), while
 /// counters, versions and times out of range are brought into range as it loads, so a restart

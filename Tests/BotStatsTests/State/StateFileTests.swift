@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import BotStats
+@testable import BotStatsProtocol
 
 @Suite struct StateFileTests {
     let directory: String

@@ -1,4 +1,5 @@
 @testable import BotStats
+@testable import BotStatsProtocol
 import Testing
 import Synchronization
 

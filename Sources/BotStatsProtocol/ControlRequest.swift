@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One request line of the control protocol (SPEC §7), validated.
 public enum ControlRequest: Sendable, Equatable {
@@ -52,7 +52,7 @@ public enum ControlRequest: Sendable, Equatable {
     public static func parse(object: [String: JSONValue]) throws(ControlError) -> ControlRequest {
         if let version = object["v"] {
             guard case .number(let number) = version, number == Double(protocolVersion) else {
-                throw ControlError(code: "unsupported_version", message: "v: this daemon speaks protocol version \(protocolVersion)")
+                throw ControlError(.unsupportedVersion, "v: this daemon speaks protocol version \(protocolVersion)")
             }
         }
         guard let commandValue = object["cmd"] else { throw .badRequest("cmd: missing") }
@@ -93,9 +93,7 @@ public enum ControlRequest: Sendable, Equatable {
             allowed = ["bot", "target"]
             request = .post(bot: try string("bot", in: object), target: try string("target", in: object))
         default:
-            throw ControlError(
-                code: "unknown_command",
-                message: "cmd: unknown command '\(command.prefix(64))'; expected status, set, post, reload or metrics")
+            throw ControlError(.unknownCommand, "cmd: unknown command '\(command.prefix(64))'; expected status, set, post, reload or metrics")
         }
         if let extra = object.keys.lazy.filter({ !allowed.contains($0) && $0 != "v" && $0 != "cmd" }).min() {
             throw .badRequest("\(extra.prefix(64)): unknown field for \(command)")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Short human durations for logs and status lines: `42m`, `1h5m`, `500ms`.
 public enum DurationText {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The status object of SPEC §7: what `botstatsctl status --json` prints.
 ///

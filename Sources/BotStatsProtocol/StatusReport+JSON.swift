@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // How the status object of SPEC §7 is written on the control socket. Keys are listed in sorted
 // order and every field is written, null or not; `StatusJSONTests` holds this to what

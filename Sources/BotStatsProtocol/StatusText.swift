@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The human rendering of a status object, as `botstatsctl status` prints it.
 public enum StatusText {
@@ -7,6 +7,8 @@ public enum StatusText {
     /// - Parameter colour: colour the state column (only for a terminal without `NO_COLOR`).
     public static func render(_ report: StatusReport, now: Date, colour: Bool = false) -> String {
         var lines: [String] = []
+        /// Lines before this index are cleaned already (and table rows may hold colour codes).
+        var cleanedLines = 0
         lines.append(
             "botstatsd \(report.version), pid \(report.pid), up \(DurationText.format(roundedToSeconds: .seconds(report.uptimeSeconds))), config \(report.configPath) loaded \(ago(report.configLoadedAt, now: now))")
         if let error = report.lastReloadError { lines.append("  last reload FAILED: \(error)") }
@@ -60,16 +62,24 @@ public enum StatusText {
                     target.lastError.map { String($0.prefix(60)) } ?? "",
                 ])
             }
+            // Whatever a list or a state file put in a name or an error, the terminal gets only
+            // text; the colours are added after.
+            rows = rows.map { $0.map { TerminalText.removingControls($0) } }
+            for index in cleanedLines..<lines.count { lines[index] = TerminalText.removingControls(lines[index]) }
             let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for (number, row) in rows.enumerated() {
                 let padded = row.enumerated().map { index, cell in
-                    let text = index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                    let text = index == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[index] - cell.count))
                     guard colour, index == 2, number > 0, let state = TargetState(rawValue: cell) else { return text }
                     return paint(text, for: state)
                 }
-                lines.append("  " + padded.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+                var line = "  " + padded.joined(separator: "  ")
+                while line.last == " " { line.removeLast() }
+                lines.append(line)
             }
+            cleanedLines = lines.count
         }
+        for index in cleanedLines..<lines.count { lines[index] = TerminalText.removingControls(lines[index]) }
         return lines.joined(separator: "\n")
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Encodes control responses: `{"v":1,"ok":true,"result":…}` or `{"v":1,"ok":false,"error":…}`.
 public enum ControlResponse {
@@ -31,7 +31,7 @@ public enum ControlResponse {
             let data = try encoder().encode(Success(result: result))
             return String(decoding: data, as: UTF8.self)
         } catch {
-            return failure(ControlError(code: "internal", message: "cannot encode the result"))
+            return failure(ControlError(.`internal`, "cannot encode the result"))
         }
     }
 
@@ -49,7 +49,7 @@ public enum ControlResponse {
 
     /// One response line (without the newline) carrying `error`.
     public static func failure(_ error: ControlError) -> String {
-        let data = (try? encoder().encode(Failure(error: .init(code: error.code, message: error.message)))) ?? Data()
+        let data = (try? encoder().encode(Failure(error: .init(code: error.code.rawValue, message: error.message)))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes compact JSON straight into bytes, for the control socket's hot path.
 ///

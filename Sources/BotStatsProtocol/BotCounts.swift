@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The counts a bot last handed over: what every list is told.
 public struct BotCounts: Sendable, Equatable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `botstatsctl check`: a monitoring-plugin verdict over the status object.
 ///
