@@ -1,7 +1,10 @@
-# botstatsd — build, run, test, install.
+# botstatsd — build, run, test, install, package.
 #   make run       install what is missing, build, run the daemon on a local demo configuration
 #   make test      install what is missing, build, run every test
+#   make release   the binaries to install, with their manual pages and completions
 #   make install   PREFIX=/usr DESTDIR=/tmp/pkg
+#   make deb       botstatsd_<version>_amd64.deb in .build/deb
+#   make bench     the performance figures of the README
 SHELL      := /bin/bash
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
@@ -12,6 +15,15 @@ UNITDIR    ?= /lib/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DOCDIR     ?= $(PREFIX)/share/doc/botstatsd
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+VERSION    := $(shell sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/BotStatsProtocol/BotStatsVersion.swift)
+# The revision `--version` names; a tree with uncommitted changes says so.
+GIT_REVISION := $(shell git describe --always --dirty --exclude '*' 2>/dev/null || echo unknown)
+# Manual pages carry the date of the last commit, so a rebuild of the same tree is identical.
+MAN_DATE   ?= $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 CONFIG     ?= debug
 # What `make install` installs: the release build, unless asked for another explicitly
 # (`make install INSTALL_CONFIG=debug`).
@@ -22,7 +34,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release run test test-systemd bench install clean
+.PHONY: all deps build release man completions run test test-systemd bench install deb clean
 
 all: build
 
@@ -40,10 +52,30 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c $(CONFIG) $(if $(filter release,$(CONFIG)),$(RELEASE_FLAGS))
+	BOTSTATSD_GIT_REVISION=$(if $(filter release,$(CONFIG)),$(GIT_REVISION)) \
+		$(SWIFT) build -c $(CONFIG) $(if $(filter release,$(CONFIG)),$(RELEASE_FLAGS))
 
 release:
 	$(MAKE) build CONFIG=release
+	$(MAKE) man completions CONFIG=release
+
+# botstatsd.8 and botstatsctl.1 from the commands' own definitions, with swift-argument-parser's
+# generate-manual tool run on the built binaries (what `swift package plugin generate-manual`
+# makes, without its rebuilding .build/release in another way); botstatsd.toml.5 is written by hand.
+man:
+	$(SWIFT) build --product generate-manual
+	@mkdir -p .build/man
+	.build/debug/generate-manual .build/$(CONFIG)/botstatsd --section 8 --date $(MAN_DATE) \
+		--authors "The botstatsd authors" --output-directory .build/man
+	.build/debug/generate-manual .build/$(CONFIG)/botstatsctl --section 1 --date $(MAN_DATE) \
+		--authors "The botstatsd authors" --output-directory .build/man
+	cp man/botstatsd.toml.5 .build/man/
+
+completions:
+	@mkdir -p .build/completions
+	for shell in bash zsh fish; do \
+		.build/$(CONFIG)/botstatsctl --generate-completion-script $$shell > .build/completions/botstatsctl.$$shell; \
+	done
 
 # Serially: the end-to-end tests time real daemons (sub-second answers under hostile load,
 # watchdog gaps), which means nothing on 2 cores shared with a 100 MiB answer and 1,000 bots.
@@ -88,14 +120,28 @@ install:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 .build/$(INSTALL_CONFIG)/botstatsd $(DESTDIR)$(BINDIR)/botstatsd
 	install -m 0755 .build/$(INSTALL_CONFIG)/botstatsctl $(DESTDIR)$(BINDIR)/botstatsctl
-	@# Debug info is most of a static binary's size; the symbol table stays for backtraces.
-	if command -v strip >/dev/null; then strip --strip-debug $(DESTDIR)$(BINDIR)/botstatsd $(DESTDIR)$(BINDIR)/botstatsctl; fi
+	@# Debug information and the symbol table are most of a static binary's size, and the unit
+	@# turns the Swift backtracer off (it cannot run under MemoryDenyWriteExecute=) anyway.
+	if command -v strip >/dev/null; then strip --strip-all $(DESTDIR)$(BINDIR)/botstatsd $(DESTDIR)$(BINDIR)/botstatsctl; fi
 	sed -e 's|/usr/bin/|$(BINDIR)/|g' systemd/botstatsd.service > $(DESTDIR)$(UNITDIR)/botstatsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/botstatsd.service
 	install -m 0644 systemd/botstatsd.socket $(DESTDIR)$(UNITDIR)/botstatsd.socket
 	install -m 0644 systemd/botstatsd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/botstatsd.conf
 	install -m 0644 systemd/botstatsd.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/botstatsd.conf
-	install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	cp -R examples/. $(DESTDIR)$(DOCDIR)/examples/
+	@test -f .build/man/botstatsd.8 -a -f .build/completions/botstatsctl.bash || { \
+		echo "no manual pages or completions: run 'make release' (or 'make man completions CONFIG=$(INSTALL_CONFIG)')"; exit 1; }
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 .build/man/botstatsctl.1 $(DESTDIR)$(MANDIR)/man1/botstatsctl.1
+	install -m 0644 .build/man/botstatsd.toml.5 $(DESTDIR)$(MANDIR)/man5/botstatsd.toml.5
+	install -m 0644 .build/man/botstatsd.8 $(DESTDIR)$(MANDIR)/man8/botstatsd.8
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 .build/completions/botstatsctl.bash $(DESTDIR)$(BASHCOMPDIR)/botstatsctl
+	install -m 0644 .build/completions/botstatsctl.zsh $(DESTDIR)$(ZSHCOMPDIR)/_botstatsctl
+	install -m 0644 .build/completions/botstatsctl.fish $(DESTDIR)$(FISHCOMPDIR)/botstatsctl.fish
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/botstatsd/bots.d
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/botstatsd/tokens
 	@# Never overwrite an operator's configuration.
@@ -110,6 +156,11 @@ install:
 		systemd-tmpfiles --create $(TMPFILESDIR)/botstatsd.conf; \
 		systemctl daemon-reload 2>/dev/null || true; \
 	fi
+
+# A Debian package of what `make release` built, made with dpkg-deb (see packaging/); checked
+# with lintian when it is installed.
+deb: release
+	packaging/build-deb.sh .build/deb $(VERSION)
 
 clean:
 	rm -rf .build run
