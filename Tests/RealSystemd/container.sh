@@ -42,7 +42,8 @@ boot() {
 		if [ "$d" = home ]; then mkdir -p "$DIR/rw/upper/home"; else cp -a "/$d" "$DIR/rw/upper/$d"; fi
 		python3 -c 'import os,sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")' "$DIR/rw/upper/$d"
 	done
-	# The container starts as a machine that never had botstatsd or the test's users.
+	# The container starts as a machine that never had botstatsd or the test's users; and as a
+	# server, not a container image: no policy-rc.d forbidding packages to start services.
 	python3 "$HERE/forget_accounts.py" "$DIR/rw/upper/etc" botstatsd alice bob
 	mount -t overlay botstatsd-test-root -o "lowerdir=/,upperdir=$DIR/rw/upper,workdir=$DIR/rw/work" "$ROOT"
 	local p
@@ -53,7 +54,8 @@ boot() {
 		usr/share/doc/botstatsd usr/local/share/doc/botstatsd etc/botstatsd var/lib/botstatsd \
 		var/lib/private/botstatsd etc/systemd/system/botstatsd.service.d etc/systemd/system/botstatsd.socket.d \
 		etc/systemd/system/multi-user.target.wants/botstatsd.service \
-		etc/systemd/system/sockets.target.wants/botstatsd.socket; do
+		etc/systemd/system/sockets.target.wants/botstatsd.socket \
+		usr/sbin/policy-rc.d; do
 		if [ -e "$ROOT/$p" ] || [ -L "$ROOT/$p" ]; then rm -rf "${ROOT:?}/$p"; fi
 	done
 	mkdir -p "$ROOT/src"

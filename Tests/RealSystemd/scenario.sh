@@ -4,52 +4,16 @@
 # under the real systemd, and check what it does. Prints one "ok"/"not ok" line per check and
 # exits with the number of failed checks.
 set -uo pipefail
-SRC=/src
-FAKE=http://127.0.0.1:8099
-RULES=/etc/fakelist-rules.json
-REQUESTS=/var/log/fakelist.jsonl
-SOCKET=/run/botstatsd/control.sock
-failures=0
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-# require WHAT CMD...: a check the rest depends on; when it fails, show why and stop here.
-require() {
-	local what=$1; shift
-	if "$@"; then ok "$what"; return; fi
-	not_ok "$what"
-	echo "# cannot go on; the service's journal:"
-	journalctl -u botstatsd -u botstatsd.socket --no-pager -n 40 | sed 's/^/#   /'
-	exit "$failures"
-}
-# main_pid: the service's main process, failing (never 0: `kill 0` would hit this shell's group).
-main_pid() { local pid; pid=$(systemctl show -P MainPID botstatsd.service); [ "${pid:-0}" -gt 0 ] && echo "$pid"; }
-# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds or the deadline passes.
-wait_until() {
-	local deadline=$(($(date +%s%N) + $1 * 1000000000)); shift
-	until "$@"; do
-		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-prop() { systemctl show -P "$1" "${2:-botstatsd.service}"; }
-is_active() { [ "$(prop ActiveState)" = active ]; }
-as_user() { local user=$1; shift; setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; }
-requests_matching() { grep -c "$1" "$REQUESTS" 2>/dev/null || true; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-run_readme_command() { echo "# $*"; bash -c "$*"; }
+source /src/Tests/RealSystemd/lib.sh
 
 # --- The machine: two local users and a stand-in for every bot list --------------------------
 useradd --create-home alice
 useradd --create-home bob
-echo '[{"prefix": "/deferred", "status": 429, "headers": {"Retry-After": "6000"}}]' > "$RULES"
-systemd-run --quiet --unit=fakelist /usr/bin/python3 "$SRC/Tests/RealSystemd/fakelist.py" 8099 "$REQUESTS" "$RULES"
-wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/8099" 2>/dev/null || not_ok "the fake list listens"
+start_fake_list
 
 # --- Install, the README's way (the binaries were built by `make release` outside) -----------
 cd "$SRC" || exit 100
-run_readme_command make install PREFIX=/usr >/tmp/install.log 2>&1
+run_readme_command sudo make install PREFIX=/usr >/tmp/install.log 2>&1
 installed=$?
 sed 's/^/# install: /' /tmp/install.log | tail -4
 require "make install PREFIX=/usr succeeds" [ "$installed" = 0 ]
@@ -64,21 +28,6 @@ TOKENS='tok-topgg-SECRET-1111\|tok-dbl-SECRET-2222\|tok-slow-SECRET-3333'
 check "the README's check command passes on the installed example" \
 	botstatsd --check-config --config /etc/botstatsd/botstatsd.toml
 
-write_config() {
-	cat > /etc/botstatsd/botstatsd.toml <<EOF
-[bot]
-id = "123456789012345678"
-
-[targets.topgg]
-token_credential = "topgg"
-base_url = "$FAKE/topgg"
-
-[targets.discordbotlist]
-token_credential = "discordbotlist"
-base_url = "$FAKE/dbl"
-$1
-EOF
-}
 write_config ""
 check "the operator's configuration passes the check" botstatsd --check-config --config /etc/botstatsd/botstatsd.toml
 run_readme_command systemctl enable --now botstatsd.socket botstatsd.service
