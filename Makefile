@@ -34,18 +34,19 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release man completions run test test-systemd bench install deb clean
+.PHONY: all deps build release man completions run test test-netns test-systemd bench install deb clean
 
 all: build
 
 # A fresh Debian 12 with the Swift toolchain lacks libsystemd's headers and pkg-config; the tests
-# also use curl, python3 (the socket-activation launcher) and systemd-analyze.
+# also use curl, python3 (the socket-activation launcher), systemd-analyze and ip (iproute2).
 deps:
 	@missing=""; \
 	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev pkg-config"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -82,13 +83,20 @@ completions:
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+	$(MAKE) test-netns
 	$(MAKE) test-systemd
 
+# The network intake across real hosts: network namespaces joined by veth pairs, the daemon in
+# one, eight shard clients in the others. Needs root; without root it prints that it was skipped.
+test-netns:
+	Tests/Netns/run.sh .build/debug
+
 # The real-systemd test: boots Debian's systemd in a throwaway container, installs the release
-# build with the README's commands and drives the units with systemctl. Needs root (CI runs as
+# build with the README's commands and drives the units with systemctl; then, in a second one,
+# installs the package `make deb` built, upgrades it over itself, removes and purges it. Needs root (CI runs as
 # root); without root it prints that it was skipped.
 test-systemd:
-	@if [ "$$(id -u)" = 0 ]; then $(MAKE) release; fi
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) deb; fi
 	Tests/RealSystemd/run.sh
 
 run: build
