@@ -176,6 +176,63 @@ def threads(pid):
     return len(os.listdir("/proc/%d/task" % pid))
 
 
+def installed_size(name):
+    """Bytes of the binary as `make install` lays it down: stripped of debug information and symbols."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, name)
+        shutil.copy(os.path.join(BIN, name), copy)
+        subprocess.run(["strip", "--strip-all", copy], check=True)
+        return os.path.getsize(copy)
+
+
+def concurrent_sets(sock_path, reports, connections):
+    """`reports` shard reports for one bot, spread over `connections` connections and all sent at
+    once (pipelined); returns seconds from the last request sent to the last answer read."""
+    socks = []
+    for _ in range(connections):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(sock_path)
+        socks.append(sock)
+    per = reports // connections
+    payloads = []
+    for c in range(connections):
+        lines = "".join('{"v":1,"cmd":"set","servers":%d,"users":%d,"shard_id":%d,"shard_count":%d}\n'
+                        % (10 + shard, 100 + shard, shard, reports)
+                        for shard in range(c * per, (c + 1) * per))
+        payloads.append(lines.encode())
+    answers = [0] * connections
+    last = [0.0]
+    errors = []
+
+    def read(c):
+        data = b""
+        while answers[c] < per:
+            chunk = socks[c].recv(1 << 16)
+            if not chunk:
+                break
+            data += chunk
+            while b"\n" in data:
+                line, data = data.split(b"\n", 1)
+                if b'"ok":true' not in line.replace(b" ", b""):
+                    errors.append(line[:200])
+                answers[c] += 1
+        last[0] = max(last[0], time.monotonic())
+
+    readers = [threading.Thread(target=read, args=(c,)) for c in range(connections)]
+    for reader in readers:
+        reader.start()
+    for c in range(connections):
+        socks[c].sendall(payloads[c])
+    sent = time.monotonic()
+    for reader in readers:
+        reader.join(60)
+    for sock in socks:
+        sock.close()
+    if errors or sum(answers) != reports:
+        raise RuntimeError("concurrent sets: %d answers, errors %r" % (sum(answers), errors[:3]))
+    return last[0] - sent
+
+
 def python_poster_rss():
     """Idle RSS of dbots 4.0.0's Poster.start_loop with 3 lists, in a throwaway venv.
 
@@ -214,6 +271,9 @@ def main():
     rows = []
     work = tempfile.mkdtemp(prefix="bsd-bench-", dir="/tmp")
     try:
+        rows.append(("installed size, botstatsd (strip --strip-all)", "%.1f MB" % (installed_size("botstatsd") / 1e6), "<= 45 MB"))
+        rows.append(("installed size, botstatsctl", "%.1f MB" % (installed_size("botstatsctl") / 1e6), "<= 15 MB"))
+
         # Start-up and idle cost: one bot, three lists.
         lists = Lists()
         config(work, lists)
@@ -234,9 +294,9 @@ def main():
         time.sleep(10)
         wakeups = switches_between(before, context_switches(process.pid)) / 10.0
         python_rss, python_private = python_poster_rss()
-        rows.append(("idle RSS, 1 bot x 3 lists", "%.1f MiB" % (idle_rss / 1024), ""))
+        rows.append(("idle RSS, 1 bot x 3 lists", "%.1f MiB" % (idle_rss / 1024), "<= 20 MiB"))
         rows.append(("idle RSS, dbots 4.0.0 Poster.start_loop", "%.1f MiB" % (python_rss / 1024), ""))
-        rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_rss / python_rss), "<= 0.45x"))
+        rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_rss / python_rss), "<= 0.6x"))
         rows.append(("idle private dirty memory, botstatsd", "%.1f MiB" % (idle_private / 1024), ""))
         rows.append(("idle private dirty memory, dbots", "%.1f MiB" % (python_private / 1024), ""))
         rows.append(("  ratio botstatsd / Python", "%.2fx" % (idle_private / python_private), ""))
@@ -258,6 +318,28 @@ def main():
             count += 1
         rows.append(("  same, from a Python client", "%d" % (count / (time.monotonic() - begin)), ""))
         sock.close()
+
+        # 2,000 reloads: memory must not grow with them.
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(sock_path)
+        marks = {}
+        begin = time.monotonic()
+        for n in range(1, 2001):
+            answer = request(sock_path, '{"v":1,"cmd":"reload"}', sock)
+            if '"ok":true' not in answer.replace(" ", ""):
+                raise RuntimeError("reload %d: %s" % (n, answer[:200]))
+            if n in (100, 1000, 2000):
+                marks[n] = rss_kib(process.pid)
+        reloads = time.monotonic() - begin
+        sock.close()
+        rows.append(("RSS after 100 / 1000 / 2000 reloads", "%.1f/%.1f/%.1f" % tuple(marks[n] / 1024 for n in (100, 1000, 2000)),
+                     "flat (MiB)"))
+        rows.append(("  one reload (mean of 2000)", "%.1f ms" % (reloads / 2000 * 1000), ""))
+
+        # 1,000 shard processes of one bot report at once (50 connections, 20 each, pipelined):
+        # each is answered only once durable; group commit shares the fsyncs.
+        shard_sets = concurrent_sets(sock_path, 1000, 50)
+        rows.append(("1000 concurrent shard sets: last sent -> last answer", "%.0f ms" % (shard_sets * 1000), "<= 1000 ms"))
         stop(process)
         lists.close()
 
@@ -301,7 +383,7 @@ def main():
         round_time = max(many.answers) - begin if many.answers else float("nan")
         time.sleep(0.5)
         rows.append(("  one full repost round (5000 posts)", "%.1f s" % round_time, ""))
-        rows.append(("  RSS after the round", "%.0f MiB" % (rss_kib(process.pid) / 1024), ""))
+        rows.append(("  RSS after the round", "%.0f MiB" % (rss_kib(process.pid) / 1024), "<= 64 MiB"))
         stop(process)
         many.close()
     finally:
