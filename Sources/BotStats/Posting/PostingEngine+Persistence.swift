@@ -94,10 +94,18 @@ extension PostingEngine {
 
     /// Suspends until a `set` (or, unless `urgentOnly`, any change) wants writing, or the task is
     /// cancelled.
+    ///
+    /// The loop decided to wait in an earlier turn on the actor; what arrived since (a `set` whose
+    /// wake-up found nobody waiting) is looked at here, in the same turn that parks the loop, or
+    /// that `set` would wait for the next one to come.
     private func waitForPersistenceWork(urgentOnly: Bool) async {
         guard !Task.isCancelled else { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                if !persistence.waiting.isEmpty || (!urgentOnly && !persistence.dirty.isEmpty) {
+                    continuation.resume()
+                    return
+                }
                 persistence.wake = (continuation, urgentOnly)
             }
         } onCancel: {
