@@ -59,14 +59,6 @@ public enum RateLimitParser {
         }
         let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) }
             .map { $0.wait(from: reference) }
-        let isGlobal = fields.first("x-ratelimit-global", log: log) { value in
-            switch value.trimmingSpaces().lowercased() {
-            case "true", "1": .success(true)
-            case "false", "0": .success(false)
-            default: .failure(.malformed)
-            }
-        } ?? false
-
         // The IETF dialect: every item of every structured `RateLimit` line, plus the older drafts'
         // split fields as one more item, since a list may send both.
         var ietf = IETFRateLimitFields()
@@ -105,8 +97,7 @@ public enum RateLimitParser {
             limit: xLimit ?? ietfLimit,
             remaining: remaining,
             resetIn: (resetAfter ?? ietfReset ?? xReset).map { capped($0, field: "reset", log: log) },
-            requiredWait: required.map { capped($0, field: "wait", log: log) },
-            isGlobal: isGlobal
+            requiredWait: required.map { capped($0, field: "wait", log: log) }
         )
     }
 
