@@ -39,8 +39,7 @@ public struct IntakeHTTPClient: Sendable {
         }
         let rest = url.dropFirst("http://".count)
         let authority = rest.prefix { $0 != "/" }
-        var path = String(rest.dropFirst(authority.count))
-        while path.hasSuffix("/") { path.removeLast() }
+        let path = rest.dropFirst(authority.count).trimmingTrailingSlashes()
         var host = String(authority)
         var port = 80
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
@@ -137,8 +136,6 @@ public struct IntakeHTTPClient: Sendable {
     }
 
     static func reason(_ code: CInt) -> String {
-        let text = String(cString: strerror(code))
-        guard let first = text.first else { return "error \(code)" }
-        return first.lowercased() + text.dropFirst()
+        SystemErrorReason.text(code)
     }
 }

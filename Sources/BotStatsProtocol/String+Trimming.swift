@@ -15,4 +15,11 @@ extension StringProtocol {
         guard let first = firstIndex(where: { !drop($0) }), let last = lastIndex(where: { !drop($0) }) else { return "" }
         return String(self[first...last])
     }
+
+    /// The text without slashes at its end: a base URL or path that a path is appended to.
+    package func trimmingTrailingSlashes() -> String {
+        var text = String(self)
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
 }

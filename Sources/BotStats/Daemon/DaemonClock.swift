@@ -39,8 +39,7 @@ public struct DaemonClock: Clock {
     private func timer(_ duration: Duration) async throws {
         let pending = PendingTimer()
         let eventLoop = eventLoops.next()
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let nanoseconds = duration.wholeNanoseconds
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let scheduled = eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { pending.finish(throwing: nil) }

@@ -46,8 +46,6 @@ enum ConnectionFailureReason {
 
     /// `strerror`, lower-cased as the first word of a sentence is not: `connection refused`.
     static func systemReason(_ code: CInt) -> String {
-        let text = String(cString: strerror(code))
-        guard let first = text.first else { return "error \(code)" }
-        return first.lowercased() + text.dropFirst()
+        SystemErrorReason.text(code)
     }
 }

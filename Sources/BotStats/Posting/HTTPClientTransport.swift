@@ -19,8 +19,7 @@ public struct HTTPClientTransport: StatsTransport {
     public static func clientConfiguration(connectTimeout: Duration) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
-        configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
-            + connectTimeout.components.attoseconds / 1_000_000_000)
+        configuration.timeout.connect = .nanoseconds(connectTimeout.wholeNanoseconds)
         configuration.decompression = .disabled
         // A refused or unresolvable list fails the request at once, and our own retry policy
         // decides when to try again. Left on, the pool kept reconnecting until the request's

@@ -217,22 +217,15 @@ extension PostingEngine {
         for bot in bots { persistence.durable[bot.settings.name] = bot.persisted }
     }
 
-    /// Bot `b` as its state file holds it: counts plus every target's record.
-    ///
-    /// The state, failure streak, counters and cooldown live in the state machine; they are
-    /// copied into the record here, when it is written, rather than after every attempt.
+    /// Bot `b` as its state file holds it: counts plus every target's state, read from its
+    /// state machine (`TargetStateMachine.persisted(now:wallNow:)`), the one place it lives.
     func persistedBot(_ b: Int) -> PersistedBot {
+        let now = clock.now
+        let wallNow = wallClock()
         var persisted = bots[b].persisted
         persisted.targets = [:]
         for target in bots[b].targets {
-            var record = target.record
-            record.state = target.machine.state
-            record.consecutiveFailures = target.machine.consecutiveFailures
-            record.postsTotal = target.machine.postsTotal
-            record.failuresTotal = target.machine.failuresTotal
-            record.retriesTotal = target.machine.retriesTotal
-            record.notBefore = target.machine.notBefore.map(date(of:))
-            persisted.targets[target.settings.name] = record
+            persisted.targets[target.settings.name] = target.machine.persisted(now: now, wallNow: wallNow)
         }
         return persisted
     }

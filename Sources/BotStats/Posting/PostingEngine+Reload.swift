@@ -69,7 +69,7 @@ extension PostingEngine {
                     nextGeneration += 1
                     let target = Self.makeTarget(
                         targetSettings, record: PersistedTarget(), bot: bot.persisted, policy: policy,
-                        notBefore: { _ in nil }, generation: nextGeneration)
+                        now: now, wallNow: wallNow, generation: nextGeneration)
                     spawnContinuation.yield(.target(
                         bot: settings.name, target: targetSettings.name, generation: target.generation, wakes: target.wakes))
                     logger.notice("target added", metadata: ["bot.name": "\(settings.name)", "target.name": "\(targetSettings.name)"])
@@ -115,14 +115,8 @@ extension PostingEngine {
         lastReloadError = message
     }
 
-    /// Answers as soon as the actor is free: the watchdog's proof that the engine is not wedged.
-    public func heartbeat() {}
-
     /// Counts of configured bots and targets, for the reload reply.
     public func size() -> (bots: Int, targets: Int) {
         (bots.count, bots.reduce(0) { $0 + $1.targets.count })
     }
 }
-
-/// The watchdog's heartbeat runs on the engine actor, the domain that decides every post.
-extension PostingEngine: WatchdogProbe {}

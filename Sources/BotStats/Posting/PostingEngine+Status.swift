@@ -30,15 +30,16 @@ extension PostingEngine {
                     return SourceStatus(kind: "push", lastFetchAt: nil, lastError: nil)
                 }(),
                 targets: bot.targets.map { target in
-                    let window = target.record.rateLimit
+                    let machine = target.machine
+                    let window = machine.rateLimit
                     return TargetStatus(
                         name: target.settings.name, provider: target.settings.providerName,
-                        state: target.machine.state, lastAttemptAt: target.record.lastAttemptAt,
-                        lastSuccessAt: target.record.lastSuccessAt, lastStatus: target.record.lastStatus,
-                        lastError: target.record.lastError,
-                        consecutiveFailures: target.machine.consecutiveFailures,
-                        postsTotal: target.machine.postsTotal, failuresTotal: target.machine.failuresTotal,
-                        retriesTotal: target.machine.retriesTotal, failuresByClass: target.record.failureClasses,
+                        state: machine.state, lastAttemptAt: machine.lastAttemptAt,
+                        lastSuccessAt: machine.lastSuccessAt, lastStatus: machine.lastStatus,
+                        lastError: machine.lastError,
+                        consecutiveFailures: machine.consecutiveFailures,
+                        postsTotal: machine.postsTotal, failuresTotal: machine.failuresTotal,
+                        retriesTotal: machine.retriesTotal, failuresByClass: machine.failureClasses,
                         nextAttemptAt: nextAttemptDate(target),
                         rateLimit: RateLimitStatus(
                             limit: window.limit, remaining: window.remaining, resetAt: window.resetAt,

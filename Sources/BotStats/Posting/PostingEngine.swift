@@ -2,27 +2,33 @@ import FoundationEssentials
 import Logging
 import BotStatsProtocol
 
-/// Owns every bot's counts and every target's posting state; the one place decisions are made.
+/// Owns every bot's counts and every target's posting state, and applies what the pure state
+/// machines decide.
 ///
-/// Workers (`PostingEngine+Workers.swift`) ask it what to do, send requests outside the actor and
-/// report back, so a slow list holds nothing but its own worker. Generic over the clock so tests
-/// drive time by hand; wall-clock dates come from `wallClock` and are used only for status,
-/// persistence and converting a list's epochs.
+/// Decisions are made elsewhere, without I/O: `TargetStateMachine` decides when a target sends,
+/// reads each answer and says how the post ended, what to show and what to log;
+/// `DiscordFetchState` does the same for the Discord fetch; `RetryPolicy.decision` decides every
+/// retry for both; `CountsIntake` decides what becomes of new counts. The engine is the shell:
+/// workers (`PostingEngine+Workers.swift`, `+Repost.swift`) ask it what to do, send requests
+/// outside the actor and report back, so a slow list holds nothing but its own worker, and the
+/// engine applies the returned outcome (answers waiting `post` calls, writes the log, saves).
+/// Generic over the clock so tests drive time by hand; wall-clock dates come from `wallClock`
+/// and are handed to the machines as `wallNow`.
 public actor PostingEngine<C: Clock> where C.Duration == Duration {
+    /// A target: its state (all of it in `machine`), its worker's wake-ups and the `post` calls
+    /// waiting on it.
     struct TargetRuntime {
         var settings: TargetSettings
         var machine: TargetStateMachine<C.Instant>
-        var record: PersistedTarget
         var wake: AsyncStream<Void>.Continuation
         var wakes: AsyncStream<Void>
         /// `post` calls waiting for the outcome of the first attempt that carries `version`.
         var waiters: [PostWaiter] = []
-        /// The counts version of the request in flight, if any.
-        var sending: UInt64?
         /// Identifies the worker that serves this runtime; a reload that replaces it starts another.
         var generation: Int
-        /// What was last logged about this target's failures, so repeats are counted, not logged.
-        var failureLog = FailureLogSummary()
+
+        /// Whether a request of this target is out.
+        var isSending: Bool { machine.inFlightVersion != nil }
     }
 
     struct BotRuntime {
@@ -160,22 +166,18 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             saved = PersistedBot(id: settings.id)
         }
         let now = clock.now
-        func instant(for date: Date?) -> C.Instant? {
-            guard let date, date > wallNow else { return nil }
-            return now.advanced(by: .seconds(date.timeIntervalSince(wallNow)))
-        }
         let targets = settings.targets.map { target -> TargetRuntime in
             generation += 1
             return makeTarget(
                 target, record: saved.targets[target.name] ?? PersistedTarget(), bot: saved, policy: policy,
-                notBefore: { instant(for: $0) }, generation: generation)
+                now: now, wallNow: wallNow, generation: generation)
         }
         var nextRepost: C.Instant?
         if case .discord = settings.source, saved.counts == nil {
             nextRepost = now  // fetch at once: there is nothing to post until Discord answers
         } else if saved.counts != nil {
             let due = saved.lastPostedAt.map { $0.addingTimeInterval(settings.repostInterval.seconds) } ?? wallNow
-            nextRepost = instant(for: due) ?? now
+            nextRepost = due > wallNow ? now.advanced(by: .seconds(due.timeIntervalSince(wallNow))) : now
         }
         let (repostWakes, repostWake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         generation += 1
@@ -187,18 +189,15 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// A target's runtime from what was saved: lists that missed the newest counts get them.
     static func makeTarget(
         _ target: TargetSettings, record: PersistedTarget, bot: PersistedBot, policy: RetryPolicy,
-        notBefore: (Date?) -> C.Instant?, generation: Int
+        now: C.Instant, wallNow: Date, generation: Int
     ) -> TargetRuntime {
         var machine = TargetStateMachine<C.Instant>(policy: policy, enabled: target.enabled)
-        machine.restore(
-            state: record.state, consecutiveFailures: record.consecutiveFailures,
-            notBefore: notBefore(record.notBefore), postsTotal: record.postsTotal,
-            failuresTotal: record.failuresTotal, retriesTotal: record.retriesTotal)
-        if bot.counts != nil, record.deliveredVersion < bot.countsVersion {
+        machine.restore(record, now: now, wallNow: wallNow)
+        if bot.counts != nil, machine.deliveredVersion < bot.countsVersion {
             machine.trigger(version: bot.countsVersion)
         }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        return TargetRuntime(settings: target, machine: machine, record: record, wake: wake, wakes: wakes, generation: generation)
+        return TargetRuntime(settings: target, machine: machine, wake: wake, wakes: wakes, generation: generation)
     }
 
     /// Where the runtime served by the worker `(bot, target, generation)` is, if it still exists.
@@ -313,7 +312,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
                     continue
                 }
                 bots[index].targets[t].machine.trigger(version: version)
-                if target.sending == nil, let notBefore = target.machine.notBefore, notBefore > now {
+                if !target.isSending, let notBefore = target.machine.notBefore, notBefore > now {
                     results.append(result(botIndex: index, targetIndex: t, outcome: waitingOutcome(target)))
                     continue
                 }
@@ -353,7 +352,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         let target = bots[b].targets[t]
         return PostResult(
             bot: bots[b].settings.name, target: target.settings.name, outcome: outcome,
-            state: target.machine.state, httpStatus: target.record.lastStatus, error: target.record.lastError,
+            state: target.machine.state, httpStatus: target.machine.lastStatus, error: target.machine.lastError,
             nextAttemptAt: nextAttemptDate(target))
     }
 
@@ -372,8 +371,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     // MARK: - Time conversions
 
     func date(of instant: C.Instant) -> Date {
-        let delta = clock.now.duration(to: instant)
-        return wallClock().addingTimeInterval(delta.seconds)
+        TargetStateMachine<C.Instant>.date(of: instant, now: clock.now, wallNow: wallClock())
     }
 
     func nextAttemptDate(_ target: TargetRuntime) -> Date? {
@@ -381,17 +379,5 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
               let notBefore = target.machine.notBefore
         else { return nil }
         return date(of: notBefore)
-    }
-}
-
-extension Configuration {
-    /// Every token in the configuration, for redaction: the lists', Discord's and the intake
-    /// clients'.
-    public var allSecrets: [Secret] {
-        bots.flatMap { bot -> [Secret] in
-            var secrets = bot.targets.map(\.token)
-            if case .discord(let token, _) = bot.source { secrets.append(token) }
-            return secrets
-        } + (daemon.intake?.clients.map(\.token) ?? [])
     }
 }

@@ -35,6 +35,36 @@ public struct RetryPolicy: Sendable, Equatable {
         return floor
     }
 
+    /// What follows a failed attempt of a post or a Discord fetch.
+    public enum Decision: Sendable, Equatable {
+        /// Try again after this wait (backoff with full jitter, never below the list's wait).
+        case retry(after: Duration)
+        /// The list asked for a wait longer than `max_delay`: stop retrying and try again only
+        /// once it has passed, without counting this attempt against `max_attempts`.
+        case deferred(Duration)
+        /// Give up on this round: the failure is not retryable, or the attempts are used up.
+        /// The list's wait, if it asked for one, still holds.
+        case giveUp
+    }
+
+    /// The one place that decides whether a failed attempt is retried, and when (SPEC §5).
+    ///
+    /// - Parameters:
+    ///   - retryable: whether the failure may be retried at all (`isRetryable(_:)`).
+    ///   - failedAttempts: failed attempts so far, this one included.
+    ///   - serverWait: the wait the list demanded, if any (`RateLimitReading.requiredWait`).
+    ///   - unitRandom: jitter source in `0...1`.
+    public func decision(
+        retryable: Bool, failedAttempts: Int, serverWait: Duration?, unitRandom: Double
+    ) -> Decision {
+        let serverWait = serverWait.flatMap { $0 > .zero ? $0 : nil }
+        guard retryable else { return .giveUp }
+        // Too long to hold a retry loop: deferred to the moment the list named.
+        if let serverWait, serverWait > settings.maxDelay { return .deferred(serverWait) }
+        if failedAttempts >= settings.maxAttempts { return .giveUp }
+        return .retry(after: delay(afterFailedAttempts: failedAttempts, floor: serverWait, unitRandom: unitRandom))
+    }
+
     /// Whether `failure` may be retried (SPEC §5).
     ///
     /// 408, 425 and 429 ask for another try by definition. Every 5xx is the server's trouble, not a
@@ -53,28 +83,6 @@ public struct RetryPolicy: Sendable, Equatable {
             }
         case .timeout, .connection:
             return true
-        }
-    }
-}
-
-/// Why one attempt failed.
-public enum PostFailure: Error, Sendable, Equatable {
-    /// The list answered with a non-2xx status.
-    case status(Int)
-    /// No complete answer within `retry.timeout`.
-    case timeout
-    /// The connection could not be made or broke; the text is safe to show.
-    case connection(String)
-
-    /// The metrics class: `429`, `4xx`, `5xx`, `timeout`, `network` or `other` (1xx, 3xx).
-    public var metricsClass: String {
-        switch self {
-        case .status(429): return "429"
-        case .status(let code) where (400..<500).contains(code): return "4xx"
-        case .status(let code) where (500..<600).contains(code): return "5xx"
-        case .status: return "other"
-        case .timeout: return "timeout"
-        case .connection: return "network"
         }
     }
 }

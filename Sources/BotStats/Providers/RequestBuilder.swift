@@ -26,7 +26,7 @@ public struct RequestBuilder: Sendable {
     private func builtinRequest(
         _ spec: ProviderSpec, baseURL: String?, botID: String, counts: BotCounts, token: Secret
     ) -> OutgoingRequest {
-        let base = trimTrailingSlash(baseURL ?? spec.defaultBaseURL)
+        let base = (baseURL ?? spec.defaultBaseURL).trimmingTrailingSlashes()
         let path = expand(spec.path, botID: botID, counts: counts, unknown: "")
         var headers: [(name: String, value: String)] = [
             ("Authorization", spec.authorization.replacing("{token}", with: token.revealed)),
@@ -77,11 +77,5 @@ public struct RequestBuilder: Sendable {
         case .users: return counts.users
         case .shards: return counts.shards
         }
-    }
-
-    private func trimTrailingSlash(_ url: String) -> String {
-        var url = url
-        while url.hasSuffix("/") { url.removeLast() }
-        return url
     }
 }

@@ -30,8 +30,21 @@ public enum RateLimitParser {
         localNow: Date,
         logger: Logger
     ) -> RateLimitReading {
+        let (reading, notes) = read(status: status, headers: headers, body: body, localNow: localNow)
+        for note in notes { note.write(to: logger) }
+        return reading
+    }
+
+    /// What `parse` reads, with what it would log returned as debug lines instead of logged:
+    /// for state machines, which decide without I/O.
+    public static func read(
+        status: Int,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        localNow: Date
+    ) -> (reading: RateLimitReading, notes: [LogEntry]) {
         let fields = HeaderLines(headers)
-        let log = RejectionLog(logger: logger)
+        let log = RejectionLog()
 
         let reference = fields.first("date", splitting: false, log: log) { value in
             HTTPDate.parse(value, relativeTo: localNow).map { .success($0) } ?? .failure(.malformed)
@@ -59,14 +72,6 @@ public enum RateLimitParser {
         }
         let xReset = fields.first("x-ratelimit-reset", log: log) { DecimalSeconds.parseSaturating($0).map(ResetValue.init) }
             .map { $0.wait(from: reference) }
-        let isGlobal = fields.first("x-ratelimit-global", log: log) { value in
-            switch value.trimmingSpaces().lowercased() {
-            case "true", "1": .success(true)
-            case "false", "0": .success(false)
-            default: .failure(.malformed)
-            }
-        } ?? false
-
         // The IETF dialect: every item of every structured `RateLimit` line, plus the older drafts'
         // split fields as one more item, since a list may send both.
         var ietf = IETFRateLimitFields()
@@ -101,33 +106,36 @@ public enum RateLimitParser {
         case let (x, i): x ?? i
         }
 
-        return RateLimitReading(
+        let reading = RateLimitReading(
             limit: xLimit ?? ietfLimit,
             remaining: remaining,
             resetIn: (resetAfter ?? ietfReset ?? xReset).map { capped($0, field: "reset", log: log) },
-            requiredWait: required.map { capped($0, field: "wait", log: log) },
-            isGlobal: isGlobal
+            requiredWait: required.map { capped($0, field: "wait", log: log) }
         )
+        return (reading, log.notes)
     }
 
     private static func capped(_ wait: Duration, field: String, log: RejectionLog) -> Duration {
         guard wait > RateLimitReading.cap else { return wait }
-        log.logger.debug("Clamping a rate-limit wait to the 6 h cap", metadata: ["field": "\(field)", "seconds": "\(wait.components.seconds)"])
+        log.notes.append(LogEntry(
+            .debug, "Clamping a rate-limit wait to the 6 h cap",
+            metadata: ["field": field, "seconds": "\(wait.components.seconds)"]))
         return RateLimitReading.cap
     }
 }
 
-/// Debug logging of refused values; only rate-limit fields ever pass through here, so no
+/// Debug lines about refused values; only rate-limit fields ever pass through here, so no
 /// credential can reach the log, and values are truncated so a hostile list cannot flood it.
-private struct RejectionLog {
-    let logger: Logger
+///
+/// A class so the parsing closures can add to it; it never leaves one call of `read`.
+private final class RejectionLog {
+    var notes: [LogEntry] = []
 
     func reject(header: String, raw: String, why: ValueRejection) {
         let shown = raw.count > 64 ? String(raw.prefix(64)) + "…" : raw
-        logger.debug(
-            "Ignoring an unusable rate-limit value",
-            metadata: ["header": "\(header)", "value": "\(shown)", "reason": "\(why.rawValue)"]
-        )
+        notes.append(LogEntry(
+            .debug, "Ignoring an unusable rate-limit value",
+            metadata: ["header": header, "value": shown, "reason": why.rawValue]))
     }
 }
 

@@ -16,22 +16,18 @@ public struct RateLimitReading: Sendable, Equatable {
     public var resetIn: Duration?
     /// The wait the list demands before the next request, chosen by SPEC §5's precedence and capped at 6 hours; nil when it asked for none.
     public var requiredWait: Duration?
-    /// `X-RateLimit-Global: true`: the limit covers every request of this token, not one route.
-    public var isGlobal: Bool
 
     /// A reading; everything defaults to "the response said nothing".
     public init(
         limit: Int? = nil,
         remaining: Int? = nil,
         resetIn: Duration? = nil,
-        requiredWait: Duration? = nil,
-        isGlobal: Bool = false
+        requiredWait: Duration? = nil
     ) {
         self.limit = limit
         self.remaining = remaining
         self.resetIn = resetIn
         self.requiredWait = requiredWait
-        self.isGlobal = isGlobal
     }
 
     /// The longest wait any list may impose (SPEC §5): longer asks are clamped to it, so a

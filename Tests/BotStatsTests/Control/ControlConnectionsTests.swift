@@ -8,10 +8,11 @@ import Testing
 /// The connection table: its cap, its idle sweep, and the wait that lets the sweeper sleep
 /// without a timer while nobody is connected.
 @Suite struct ControlConnectionsTests {
-    @Test func waitingReturnsAtOnceWhileAConnectionIsOpen() async {
+    @Test func waitingReturnsAtOnceWhileAConnectionIsOpen() async throws {
         let connections = ControlConnections(limit: 4, idleTimeout: .seconds(30))
         _ = connections.admit(EmbeddedChannel(), now: .now)
-        await connections.waitForConnection()
+        try await withDeadline("the wait's end") { await connections.waitForConnection() }
+        #expect(connections.count == 1)
     }
 
     @Test func waitingEndsWhenTheFirstConnectionArrives() async throws {
@@ -22,7 +23,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(20))
         _ = connections.admit(EmbeddedChannel(), now: .now)
-        #expect(await waiter.value == 1)
+        #expect(try await withDeadline("the wait's end") { await waiter.value } == 1)
     }
 
     @Test func waitingEndsWhenCancelled() async throws {
@@ -30,7 +31,7 @@ import Testing
         let waiter = Task { await connections.waitForConnection() }
         try await Task.sleep(for: .milliseconds(20))
         waiter.cancel()
-        await waiter.value
+        try await withDeadline("the wait's end") { await waiter.value }
         #expect(connections.count == 0)
     }
 

@@ -66,9 +66,11 @@ import Testing
             try await eventually("first round") { transport.requests.count == 2 }
             try await eventually("topgg waiting") { await engine.status().bots[0].targets[0].state == .rateLimited }
             #expect(await engine.status().bots[0].targets[1].state == .ok)
-            try await eventually("worker asleep") { clock.sleeperCount >= 2 }
+            // topgg's worker sleeps until the list's Retry-After has run out.
+            try await clock.waitForSleeper(until: .at(30))
             clock.advance(by: .seconds(29))
-            try await Task.sleep(for: .milliseconds(50))
+            // Still asleep until 30 s, so it cannot have sent again.
+            #expect(clock.deadlines.contains(.at(30)))
             #expect(transport.requests(to: Self.topggURL).count == 1)
             clock.advance(by: .seconds(1))
             try await eventually("retry after 30s") { transport.requests(to: Self.topggURL).count == 2 }
@@ -88,12 +90,18 @@ import Testing
             _ = try await engine.set(bot: nil, servers: 10, users: nil, shards: nil)
             try await eventually("dbl unauthorized") { await engine.status().bots[0].targets[1].state == .unauthorized }
             clock.advance(by: .seconds(120))
-            try await Task.sleep(for: .milliseconds(50))
             #expect(transport.requests(to: Self.dblURL).count == 1)
             let dbl = await engine.status().bots[0].targets[1]
             #expect(dbl.lastStatus == 401)
             #expect(dbl.lastError?.contains("check the token") == true)
             #expect(dbl.lastError?.contains("dbl-token-456") == false)
+            // dbl's worker handles one thing at a time: a retry would go out before the next
+            // counts do. So the next request dbl sees must carry the new counts.
+            _ = try await engine.set(bot: nil, servers: 11, users: nil, shards: nil)
+            try await eventually("dbl sent again") { transport.requests(to: Self.dblURL).count >= 2 }
+            let sent = transport.requests(to: Self.dblURL)
+            #expect(sent.count == 2)
+            #expect(sent.last?.body == #"{"guilds":11}"#)
         }
     }
 
@@ -105,9 +113,10 @@ import Testing
             _ = try await engine.set(bot: nil, servers: 10, users: nil, shards: nil)
             try await eventually("first round") { transport.requests.count == 2 }
             #expect(await engine.status().bots[0].nextRepostInSeconds == 600)
-            try await eventually("timer asleep") { clock.sleeperCount >= 1 }
+            try await clock.waitForSleeper(until: .at(600))
             clock.advance(by: .seconds(599))
-            try await Task.sleep(for: .milliseconds(30))
+            // The repost timer is still asleep until 600 s, so no round can have started.
+            #expect(clock.deadlines.contains(.at(600)))
             #expect(transport.requests.count == 2)
             clock.advance(by: .seconds(1))
             try await eventually("second round") { transport.requests.count == 4 }

@@ -66,4 +66,33 @@ import Testing
         #expect(RetryPolicy.isRetryable(.timeout))
         #expect(RetryPolicy.isRetryable(.connection("reset")))
     }
+
+    struct DecisionRow: Sendable, CustomTestStringConvertible {
+        var name: String
+        var retryable: Bool
+        var failedAttempts: Int
+        var serverWait: Duration?
+        var decision: RetryPolicy.Decision
+        var testDescription: String { name }
+    }
+
+    /// The one decision posts and the Discord fetch share (max_attempts 5, max_delay 60 s,
+    /// jitter at its ceiling).
+    static let decisions: [DecisionRow] = [
+        DecisionRow(name: "retryable, attempts left: backoff", retryable: true, failedAttempts: 2, serverWait: nil, decision: .retry(after: .seconds(2))),
+        DecisionRow(name: "the list's wait is a floor", retryable: true, failedAttempts: 1, serverWait: .seconds(30), decision: .retry(after: .seconds(30))),
+        DecisionRow(name: "a wait of zero asks for nothing", retryable: true, failedAttempts: 1, serverWait: .zero, decision: .retry(after: .seconds(1))),
+        DecisionRow(name: "a wait of exactly max_delay is still retried", retryable: true, failedAttempts: 1, serverWait: .seconds(60), decision: .retry(after: .seconds(60))),
+        DecisionRow(name: "a wait beyond max_delay defers", retryable: true, failedAttempts: 1, serverWait: .seconds(61), decision: .deferred(.seconds(61))),
+        DecisionRow(name: "deferring does not need attempts left", retryable: true, failedAttempts: 5, serverWait: .seconds(3600), decision: .deferred(.seconds(3600))),
+        DecisionRow(name: "attempts used up: give up", retryable: true, failedAttempts: 5, serverWait: .seconds(10), decision: .giveUp),
+        DecisionRow(name: "not retryable: give up", retryable: false, failedAttempts: 1, serverWait: nil, decision: .giveUp),
+        DecisionRow(name: "not retryable, even with a long wait", retryable: false, failedAttempts: 1, serverWait: .seconds(3600), decision: .giveUp),
+    ]
+
+    @Test(arguments: decisions)
+    func decision(_ row: DecisionRow) {
+        #expect(policy.decision(
+            retryable: row.retryable, failedAttempts: row.failedAttempts, serverWait: row.serverWait, unitRandom: 1) == row.decision)
+    }
 }

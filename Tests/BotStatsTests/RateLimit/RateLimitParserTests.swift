@@ -26,10 +26,9 @@ private func reading(
     limit: Int? = nil,
     remaining: Int? = nil,
     resetIn: Duration? = nil,
-    wait: Duration? = nil,
-    global: Bool = false
+    wait: Duration? = nil
 ) -> RateLimitReading {
-    RateLimitReading(limit: limit, remaining: remaining, resetIn: resetIn, requiredWait: wait, isGlobal: global)
+    RateLimitReading(limit: limit, remaining: remaining, resetIn: resetIn, requiredWait: wait)
 }
 
 private func parse(_ c: RateLimitParserCase, logger: Logger = Logger(label: "test")) -> RateLimitReading {
@@ -92,8 +91,9 @@ struct RateLimitParserTests {
                    expected: reading(remaining: 2, resetIn: .milliseconds(2500))),
         RateLimitParserCase(name: "reset-after on a 429 without remaining", status: 429, headers: [("X-RateLimit-Reset-After", "4")],
                    expected: reading(resetIn: .seconds(4), wait: .seconds(4))),
-        RateLimitParserCase(name: "global true", status: 429, headers: [("X-RateLimit-Global", "true"), ("Retry-After", "1")], expected: reading(wait: .seconds(1), global: true)),
-        RateLimitParserCase(name: "global is case-insensitive", headers: [("x-ratelimit-global", "True")], expected: reading(global: true)),
+        // X-RateLimit-Global says whose limit it is, not how long to wait: the wait is Retry-After's.
+        RateLimitParserCase(name: "global true", status: 429, headers: [("X-RateLimit-Global", "true"), ("Retry-After", "1")], expected: reading(wait: .seconds(1))),
+        RateLimitParserCase(name: "global alone asks for no wait", headers: [("x-ratelimit-global", "True")], expected: reading()),
         RateLimitParserCase(name: "global false", headers: [("X-RateLimit-Global", "false")], expected: reading()),
         RateLimitParserCase(name: "folded duplicate remaining takes the first", headers: [("X-RateLimit-Remaining", "0, 5")], expected: reading(remaining: 0)),
         RateLimitParserCase(name: "separate duplicate lines take the first", headers: [("X-RateLimit-Limit", "10"), ("x-ratelimit-limit", "20")], expected: reading(limit: 10)),
