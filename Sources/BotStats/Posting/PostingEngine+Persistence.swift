@@ -160,7 +160,7 @@ extension PostingEngine {
             persistence.lastError = failure.description
         }
         let builtOn = waiting + (persistence.waiting.removeValue(forKey: name) ?? [])
-        if !builtOn.isEmpty, let b = bots.firstIndex(where: { $0.settings.name == name }) {
+        if !builtOn.isEmpty, let b = indexOfBot(name) {
             bots[b].persisted.restoreCounts(from: persistence.durable[name] ?? PersistedBot(id: bots[b].settings.id))
         }
         persistence.dirty.insert(name)
@@ -174,7 +174,7 @@ extension PostingEngine {
         guard stateFile.writable else { return nil }
         guard persistence.running else {
             // No loop (yet, or any more): written here and now, alone.
-            guard let b = bots.firstIndex(where: { $0.settings.name == name }) else { return nil }
+            guard let b = indexOfBot(name) else { return nil }
             let snapshot = persistedBot(b)
             if let failure = stateFile.save(bots: [(name, snapshot)])[name] {
                 failed(bot: name, failure, waiting: [])

@@ -29,7 +29,7 @@ extension PostingEngine {
         let savedBots = added.isEmpty ? [:] : stateFile.load(logger: logger, now: wallNow).bots
         var changed: Set<String> = []
         for settings in new.bots {
-            guard let b = bots.firstIndex(where: { $0.settings.name == settings.name }) else {
+            guard let b = indexOfBot(settings.name) else {
                 nextGeneration += 1
                 var generation = nextGeneration
                 // A bot that comes back (a drop-in restored, or one from an earlier run) has its

@@ -27,7 +27,7 @@ extension PostingEngine {
 
     /// How long until the bot's next repost: `.idle` while it has no counts, `.stop` once it is gone.
     func repostWait(bot: String, generation: Int) -> WorkerStep {
-        guard !stopping, let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }) else {
+        guard !stopping, let b = indexOfBot(bot, generation: generation) else {
             return .stop
         }
         guard let next = bots[b].nextRepost else { return .idle }
@@ -36,7 +36,7 @@ extension PostingEngine {
 
     /// Starts the due post round, or returns the Discord request to make first (`source = "discord"`).
     func repostIfDue(bot: String, generation: Int) -> WorkerStep {
-        guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }),
+        guard let b = indexOfBot(bot, generation: generation),
               let next = bots[b].nextRepost, clock.now >= next
         else { return .idle }
         if case .discord(let token, let baseURL) = bots[b].settings.source {
@@ -56,7 +56,7 @@ extension PostingEngine {
     /// through the drop guard and are posted; a failed fetch is asked again when the fetch state
     /// says, or the cached counts are posted again.
     func completeFetch(bot: String, generation: Int, result: Result<TransportResponse, PostFailure>) {
-        guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }) else { return }
+        guard let b = indexOfBot(bot, generation: generation) else { return }
         let now = clock.now
         let wallNow = wallClock()
         let outcome = bots[b].fetch.record(

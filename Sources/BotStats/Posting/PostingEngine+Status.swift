@@ -104,17 +104,23 @@ extension PostingEngine {
     }
 
     /// One human line for systemd's `STATUS=`: `5/6 lists ok, 1523 servers, next repost in 42m`.
+    /// Made after every bot's post round, so it counts in place (`targetTally`).
     public func statusLine() -> String {
-        let enabled = bots.flatMap(\.targets).filter(\.settings.enabled)
-        let ok = enabled.filter { $0.machine.state == .ok }.count
-        var parts = dryRun ? ["dry run, nothing is sent to \(enabled.count) lists"] : ["\(ok)/\(enabled.count) lists ok"]
+        let (enabled, ok, _) = targetTally()
+        var parts = dryRun ? ["dry run, nothing is sent to \(enabled) lists"] : ["\(ok)/\(enabled) lists ok"]
         if bots.count == 1 {
             if let servers = bots[0].persisted.counts?.servers { parts.append("\(servers) servers") } else { parts.append("no counts yet") }
         } else {
             parts.append("\(bots.count) bots")
         }
         let now = clock.now
-        if let next = bots.compactMap(\.nextRepost).min() {
+        var nextRepost: C.Instant?
+        bots.withUnsafeBufferPointer { bots in
+            for b in bots.indices {
+                if let next = bots[b].nextRepost, nextRepost.map({ next < $0 }) ?? true { nextRepost = next }
+            }
+        }
+        if let next = nextRepost {
             parts.append("next repost in \(DurationText.format(roundedToSeconds: now.duration(to: next)))")
         }
         if let lastReloadError { parts.append("reload failed: \(lastReloadError)") }

@@ -65,7 +65,7 @@ extension PostingEngine: Service {
             spawnContinuation.yield(.target(bot: bot, target: target, generation: generation, wakes: wakes))
             wake.yield()
         case .repost(let bot, let generation, _):
-            guard let b = bots.firstIndex(where: { $0.settings.name == bot && $0.generation == generation }) else { return }
+            guard let b = indexOfBot(bot, generation: generation) else { return }
             logger.error("a bot's repost timer ended unexpectedly; restarting it", metadata: ["bot.name": "\(bot)"])
             let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
             bots[b].repostWake = wake
@@ -86,7 +86,7 @@ extension PostingEngine: Service {
     }
 
     func inFlightCount() -> Int {
-        bots.reduce(0) { $0 + $1.targets.filter(\.isSending).count }
+        targetTally().inFlight
     }
 
     /// Returns when no request is in flight any more, at `deadline`, or on cancellation,
@@ -186,7 +186,7 @@ extension PostingEngine: Service {
         if let answer = outcome.answer { resolveWaiters(botIndex: b, targetIndex: t, outcome: answer, sent: version) }
         guard outcome.persist else { return }
         scheduleSave(bot: bots[b].settings.name)
-        if outcome.resolution != nil, !bots[b].targets.contains(where: \.isSending) {
+        if outcome.resolution != nil, !bots[b].targets.withUnsafeBufferPointer({ $0.contains { $0.isSending } }) {
             statusListener?(statusLine())
         }
     }

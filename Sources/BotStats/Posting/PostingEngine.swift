@@ -202,8 +202,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     /// Where the runtime served by the worker `(bot, target, generation)` is, if it still exists.
     func locate(bot: String, target: String, generation: Int) -> (Int, Int)? {
-        guard let b = bots.firstIndex(where: { $0.settings.name == bot }),
-              let t = bots[b].targets.firstIndex(where: { $0.settings.name == target && $0.generation == generation })
+        guard let b = indexOfBot(bot),
+              let t = indexOfTarget(target, inBot: b, generation: generation)
         else { return nil }
         return (b, t)
     }
@@ -213,7 +213,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// Index of the bot a request names; with one bot configured the name may be left out.
     func botIndex(named name: String?) throws(ControlError) -> Int {
         if let name {
-            guard let index = bots.firstIndex(where: { $0.settings.name == name }) else {
+            guard let index = indexOfBot(name) else {
                 throw .unknownBot(name, known: bots.map(\.settings.name))
             }
             return index
@@ -242,7 +242,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
             throw ControlError(.stateWriteFailed, failure.description)
         }
         // The bot may have moved while the write waited (a reload): find it again.
-        guard let index = bots.firstIndex(where: { $0.settings.name == botName }) else {
+        guard let index = indexOfBot(botName) else {
             throw ControlError(.unknownBot, "bot '\(botName)' was removed by a reload")
         }
         let targets = bots[index].targets.filter(\.settings.enabled).map(\.settings.name)
@@ -296,7 +296,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         }
         var selected = Array(bots[index].targets.indices)
         if let targetName {
-            guard let t = bots[index].targets.firstIndex(where: { $0.settings.name == targetName }) else {
+            guard let t = indexOfTarget(targetName, inBot: index) else {
                 throw ControlError(.unknownTarget, "bot '\(botName)' has no target '\(targetName)'; configured: \(bots[index].targets.map(\.settings.name).joined(separator: ", "))")
             }
             selected = [t]
@@ -330,8 +330,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     private func waitForOutcome(bot: String, target: String, version: UInt64) async -> PostResult {
         await withCheckedContinuation { continuation in
-            guard let b = bots.firstIndex(where: { $0.settings.name == bot }),
-                  let t = bots[b].targets.firstIndex(where: { $0.settings.name == target })
+            guard let b = indexOfBot(bot),
+                  let t = indexOfTarget(target, inBot: b)
             else {
                 continuation.resume(returning: PostResult(
                     bot: bot, target: target, outcome: .stopped, state: .disabled, httpStatus: nil,
