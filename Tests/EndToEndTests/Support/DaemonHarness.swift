@@ -282,7 +282,6 @@ final class DaemonHarness: Sendable {
 
     // MARK: Output
 
-    /// Everything the daemon wrote to stdout and stderr so far, interleaved as written.
     /// `botstatsctl status --json`, parsed; records an issue when the command fails.
     func statusJSON() async throws -> [String: Any] {
         let result = try await ctl(["status", "--json"])
@@ -314,31 +313,38 @@ final class DaemonHarness: Sendable {
         }
     }
 
+    /// Everything the daemon wrote to stdout and stderr so far, interleaved as written.
     func log() -> String {
         process.standardOutput.text()
     }
 
-    /// Waits until the captured output contains `text`.
+    /// How many times `text` occurs in the captured output so far.
+    func logCount(of text: String) -> Int {
+        log().components(separatedBy: text).count - 1
+    }
+
+    /// Waits until the captured output contains `text`, at least `occurrences` times.
     ///
     /// - Throws: ``SupportError`` quoting the output when `timeout` passes or the daemon exits without writing it.
-    func waitForLog(containing text: String, timeout: Duration) async throws {
+    func waitForLog(containing text: String, occurrences: Int = 1, timeout: Duration) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
+        let times = occurrences == 1 ? "" : " \(occurrences) times"
         while true {
-            if log().contains(text) {
+            if logCount(of: text) >= occurrences {
                 return
             }
             if let code = process.exitStatus {
                 await process.drainOutput()
-                if log().contains(text) {
+                if logCount(of: text) >= occurrences {
                     return
                 }
                 throw SupportError(
-                    "\(name) exited with code \(code) without logging \"\(text)\"\n--- output ---\n\(log())"
+                    "\(name) exited with code \(code) without logging \"\(text)\"\(times)\n--- output ---\n\(log())"
                 )
             }
             if ContinuousClock.now >= deadline {
                 throw SupportError(
-                    "\(name) did not log \"\(text)\" within \(timeout)\n--- output ---\n\(log())"
+                    "\(name) did not log \"\(text)\"\(times) within \(timeout)\n--- output ---\n\(log())"
                 )
             }
             try await Task.sleep(for: .milliseconds(20))
