@@ -36,15 +36,10 @@ import Testing
     /// Waits until the last request `list` received on `path` has `body`, and returns every
     /// request on that path; the newest counts win, so earlier posts may carry older ones.
     static func waitForBody(_ body: String, on path: String, of list: FakeBotList) async throws -> [RecordedRequest] {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while true {
-            let requests = list.requests(path: path)
-            if requests.last?.body == body { return requests }
-            if ContinuousClock.now >= deadline {
-                throw SupportError("waited 10s for \(body) on \(path); received: \(requests)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("\(body) on \(path)", timeout: .seconds(10), describe: { "\(list.requests(path: path))" }) {
+            list.requests(path: path).last?.body == body
         }
+        return list.requests(path: path)
     }
 
     @Test func thePythonClientHandsOverTheCountsTheListsReceive() async throws {

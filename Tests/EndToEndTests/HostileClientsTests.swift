@@ -107,11 +107,9 @@ import Glibc
                 arguments: ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", flood, daemon.controlSocket],
                 environment: RunningProcess.environment(overrides: [:], removing: []))
             defer { process.send(signal: SIGKILL) }
-            let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-            while !process.standardOutput.text().contains("flooding"), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil("the flood to start", timeout: .seconds(20), interval: .milliseconds(50)) {
+                process.standardOutput.text().contains("flooding")
             }
-            #expect(process.standardOutput.text().contains("flooding"))
             let started = ContinuousClock.now
             for _ in 0..<5 {
                 let status = try await daemon.ctl(["status"], timeout: .seconds(10))

@@ -25,14 +25,7 @@ import Testing
     static func waitForTarget(
         _ daemon: DaemonHarness, timeout: Duration, _ what: String, _ condition: ([String: Any]) -> Bool
     ) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        var last: [String: Any] = [:]
-        while ContinuousClock.now < deadline {
-            last = try target(try await daemon.statusJSON())
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw SupportError("target never got \(what) within \(timeout); last status: \(last)")
+        try target(try await daemon.waitForStatus("topgg with \(what)", timeout: timeout) { try condition(target($0)) })
     }
 
     /// `duration` in seconds, for wall-clock arithmetic.

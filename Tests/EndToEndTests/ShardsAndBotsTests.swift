@@ -142,12 +142,10 @@ import Glibc
                 let reply = try #require(try client.readLine(timeout: .seconds(10)))
                 #expect(reply.contains(#""ok":true"#), "\(reply)")
             }
-            var posted = 0
-            let deadline = ContinuousClock.now.advanced(by: .seconds(120))
-            while posted < bots * lists, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                posted = list.requests().count
+            try await waitUntil("\(bots * lists) posts", timeout: .seconds(120), interval: .milliseconds(100)) {
+                list.requests().count >= bots * lists
             }
+            let posted = list.requests().count
             let round = setStart.duration(to: .now)
             #expect(posted == bots * lists)
             let statusStart = ContinuousClock.now

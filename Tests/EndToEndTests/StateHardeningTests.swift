@@ -207,13 +207,8 @@ import Glibc
             defer { daemon.signal(SIGKILL) }
             let posts = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(15))
             #expect(posts[1].body == #"{"guilds":500}"#)
-            var target: [String: Any] = [:]
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-            while ContinuousClock.now < deadline {
-                target = try Self.target(try await daemon.statusJSON(), "dbl")
-                if target["state"] as? String == "ok" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let target = try Self.target(
+                try await daemon.waitForStatus("dbl ok") { try Self.target($0, "dbl")["state"] as? String == "ok" }, "dbl")
             #expect(target["state"] as? String == "ok", "\(target)")
             #expect(daemon.isRunning)
             for key in ["posts_total", "failures_total", "retries_total"] {

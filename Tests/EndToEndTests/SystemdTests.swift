@@ -37,9 +37,8 @@ import Glibc
             let daemon = try await DaemonHarness.start(
                 configTOML: Self.config(list).render, environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
             defer { daemon.cleanup() }
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-            while notify.messages().filter(\.isWatchdog).count < 6, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil("six watchdog pings", timeout: .seconds(10)) {
+                notify.messages().filter(\.isWatchdog).count >= 6
             }
             let pings = notify.messages().filter(\.isWatchdog)
             #expect(pings.count >= 6)
