@@ -17,12 +17,7 @@ import Testing
 /// then the test's overrides. A harness that is dropped while its daemon runs kills it with SIGKILL.
 ///
 /// ```swift
-/// let daemon = try await DaemonHarness.start { dir in
-///     DaemonHarness.daemonSection(dir) + """
-///     [bot]
-///     id = "42"
-///     """
-/// }
+/// let daemon = try await DaemonHarness.start(configTOML: TestConfiguration(bot: .init(id: "42")).render)
 /// let result = try await daemon.ctl(["set", "--servers", "10"])
 /// #expect(try await daemon.stop() == 0)
 /// daemon.cleanup()
@@ -113,8 +108,8 @@ final class DaemonHarness: Sendable {
     ///
     /// - Parameters:
     ///   - configTOML: returns the text of `botstatsd.toml`; it receives the directory (with `state/` already
-    ///     created) so it can place token files or state files and name them. Start it with
-    ///     ``daemonSection(_:)``.
+    ///     created) so it can place token files or state files and name them. Pass
+    ///     ``TestConfiguration/render(in:)``; hand-written TOML starts with ``daemonSection(_:)``.
     ///   - extraArgs: arguments after `--config PATH`, e.g. `["--dry-run"]`.
     ///   - environment: variables set for the daemon, e.g. `["WATCHDOG_USEC": "2000000"]`.
     ///   - notifySocket: passed as `NOTIFY_SOCKET`; without it the variable is unset.
