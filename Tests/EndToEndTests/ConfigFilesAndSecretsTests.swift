@@ -7,6 +7,19 @@ import Testing
 /// `--check-config` outside systemd, and mistakes are reported in words a person can act on.
 @Suite(.serialized) struct ConfigFilesAndSecretsTests {
     static let bot = "[bot]\nid = \"123456789012345678\"\n"
+    static let botID = "123456789012345678"
+
+    /// A daemon's configuration: the bot with a top.gg target whose token file holds `token`.
+    static func config(token: String, baseURL: String = "http://127.0.0.1:9/x") -> TestConfiguration {
+        TestConfiguration(bot: .init(id: botID, targets: [.init("topgg", token: token, baseURL: baseURL)]))
+    }
+
+    /// The bot without targets, then `toml` as it is: for the mistakes TestConfiguration cannot make.
+    static func config(appending toml: String, repostInterval: String? = nil) -> TestConfiguration {
+        var config = TestConfiguration(bot: .init(id: botID, repostInterval: repostInterval))
+        config.extraTOML = toml
+        return config
+    }
 
     /// A fresh directory holding `botstatsd.toml` with `text`; the caller removes it.
     static func configDirectory(_ text: String) throws -> (dir: URL, file: URL) {
@@ -54,10 +67,7 @@ import Testing
     }
 
     @Test func aFIFOAddedBeforeAReloadDoesNotWedgeTheDaemon() async throws {
-        let daemon = try await DaemonHarness.start { dir in
-            let token = try DaemonHarness.writeToken("tgg-token-reload", named: "topgg", in: dir)
-            return DaemonHarness.daemonSection(dir) + Self.bot + "[targets.topgg]\ntoken_file = \"\(token)\"\nbase_url = \"http://127.0.0.1:9/x\"\n"
-        }
+        let daemon = try await DaemonHarness.start(configTOML: Self.config(token: "tgg-token-reload").render)
         defer { daemon.cleanup() }
         let dropIns = daemon.directory.appendingPathComponent("bots.d")
         try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
@@ -111,14 +121,9 @@ import Testing
     }
 
     @Test func aTokenPastedAsAPathIsNotEchoedByAFailedReload() async throws {
-        let daemon = try await DaemonHarness.start { dir in
-            let token = try DaemonHarness.writeToken("tgg-token-good", named: "topgg", in: dir)
-            return DaemonHarness.daemonSection(dir) + Self.bot + "[targets.topgg]\ntoken_file = \"\(token)\"\nbase_url = \"http://127.0.0.1:9/x\"\n"
-        }
+        let daemon = try await DaemonHarness.start(configTOML: Self.config(token: "tgg-token-good").render)
         defer { daemon.cleanup() }
-        try daemon.writeConfig { dir in
-            DaemonHarness.daemonSection(dir) + Self.bot + "[targets.topgg]\ntoken_file = \"tgg-SECRET-pasted-on-reload\"\n"
-        }
+        try daemon.writeConfig(Self.config(appending: "[targets.topgg]\ntoken_file = \"tgg-SECRET-pasted-on-reload\"\n").render)
         let reload = try await daemon.ctl(["reload"], timeout: .seconds(5))
         #expect(reload.exitCode == 1, "\(reload)")
         #expect(reload.stderr.contains("targets.topgg.token_file: no such file"), "\(reload)")
@@ -130,11 +135,8 @@ import Testing
 
     @Test func aByteOrderMarkIsNotSentAsPartOfTheToken() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start { dir in
-                let token = try DaemonHarness.writeToken("\u{FEFF}tgg-token-bom\r\n", named: "topgg", in: dir)
-                return DaemonHarness.daemonSection(dir) + Self.bot
-                    + "[targets.topgg]\ntoken_file = \"\(token)\"\nbase_url = \"\(list.baseURL)/topgg\"\n"
-            }
+            let daemon = try await DaemonHarness.start(
+                configTOML: Self.config(token: "\u{FEFF}tgg-token-bom\r\n", baseURL: "\(list.baseURL)/topgg").render)
             defer { daemon.cleanup() }
             let set = try await daemon.ctl(["set", "--servers", "42"])
             #expect(set.exitCode == 0, "\(set)")
@@ -206,18 +208,10 @@ import Testing
     /// Every reload used to leak the parsed document (TOMLKit never freed toml++'s tables, keys or
     /// strings): 2,000 reloads of one bot grew the daemon by about 9 MiB, 2,000 rejected ones by 6.
     @Test func twoThousandReloadsDoNotGrowTheDaemon() async throws {
-        let daemon = try await DaemonHarness.start { dir in
-            let token = try DaemonHarness.writeToken("tgg-token-memory", named: "topgg", in: dir)
-            return DaemonHarness.daemonSection(dir).replacing("log_level = \"debug\"", with: "log_level = \"error\"") + Self.bot + """
-                [targets.topgg]
-                token_file = "\(token)"
-                base_url = "http://127.0.0.1:9/x"
-                [targets.dbl]
-                provider = "discordbotlist"
-                token_file = "\(token)"
-                base_url = "http://127.0.0.1:9/y"
-                """
-        }
+        var config = Self.config(token: "tgg-token-memory")
+        config.logLevel = "error"
+        config.bot?.targets.append(.init("dbl", provider: "discordbotlist", token: "tgg-token-memory", baseURL: "http://127.0.0.1:9/y"))
+        let daemon = try await DaemonHarness.start(configTOML: config.render)
         defer { daemon.cleanup() }
         // Warm-up: allocator arenas and caches settle before the measurement starts.
         #expect(try Self.reload(daemon, count: 500) == 500)
@@ -226,9 +220,8 @@ import Testing
         let afterAccepted = try Self.residentKiB(daemon.pid)
         #expect(afterAccepted - before < 1024, "2000 reloads grew the daemon from \(before) KiB to \(afterAccepted) KiB")
 
-        try daemon.writeConfig { dir in
-            DaemonHarness.daemonSection(dir) + Self.bot + "repost_interval = \"never\"\n[targets.topgg]\ntoken_file = \"missing\"\n"
-        }
+        try daemon.writeConfig(
+            Self.config(appending: "[targets.topgg]\ntoken_file = \"missing\"\n", repostInterval: "never").render)
         #expect(try Self.reload(daemon, count: 200) == 0)
         let beforeRejected = try Self.residentKiB(daemon.pid)
         #expect(try Self.reload(daemon, count: 2000) == 0)

@@ -11,36 +11,24 @@ import Glibc
     static let topggPath = "/topgg/v1/projects/@me/metrics"
     static let dblPath = "/dbl/bots/123456789012345678/stats"
 
-    static func config(_ list: FakeBotList, repost: String = "1h", daemonExtra: String = "") -> (URL) throws -> String {
-        { dir in
-            let topgg = try DaemonHarness.writeToken("tgg-SECRET-cp-1", named: "topgg", in: dir)
-            let dbl = try DaemonHarness.writeToken("dbl-SECRET-cp-2", named: "dbl", in: dir)
-            return DaemonHarness.daemonSection(dir) + daemonExtra + """
+    static func config(_ list: FakeBotList, repost: String = "1h", metricsListen: String? = nil) -> TestConfiguration {
+        var config = TestConfiguration(
+            bot: .init(id: "123456789012345678", repostInterval: repost, targets: [
+                .init("topgg", token: "tgg-SECRET-cp-1", baseURL: "\(list.baseURL)/topgg"),
+                .init("dbl", provider: "discordbotlist", token: "dbl-SECRET-cp-2", baseURL: "\(list.baseURL)/dbl"),
+            ]),
+            retry: .init(maxAttempts: 3, baseDelay: "100ms", maxDelay: "1m"))
+        config.metricsListen = metricsListen
+        return config
+    }
 
-                [bot]
-                id = "123456789012345678"
-                repost_interval = "\(repost)"
-
-                [retry]
-                max_attempts = 3
-                base_delay = "100ms"
-                max_delay = "1m"
-
-                [targets.topgg]
-                token_file = "\(topgg)"
-                base_url = "\(list.baseURL)/topgg"
-
-                [targets.dbl]
-                provider = "discordbotlist"
-                token_file = "\(dbl)"
-                base_url = "\(list.baseURL)/dbl"
-                """
-        }
+    static func target(_ status: [String: Any], _ name: String) throws -> [String: Any] {
+        try CoreLoopTests.target(status, name)
     }
 
     @Test func everyCommandAnswersWithItsOutputAndExitCode() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let before = try await daemon.ctl(["check"])
             #expect(before.exitCode == 1, "\(before)")
@@ -51,7 +39,9 @@ import Glibc
             #expect(set.stdout.contains(#""servers" : 1520"#))
             _ = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
             _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(300))
+            try await daemon.waitForStatus("both answers recorded") { status in
+                try ["topgg", "dbl"].allSatisfy { try Self.target(status, $0)["last_status"] as? Int == 200 }
+            }
 
             let post = try await daemon.ctl(["post", "--target", "dbl"])
             #expect(post.exitCode == 0)
@@ -94,12 +84,15 @@ import Glibc
         try await FakeBotList.withServer { list in
             list.script(path: Self.topggPath, [.status(401)])
             list.script(path: Self.dblPath, [.tooManyRequests(retryAfter: "30")])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
             _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(300))
+            try await daemon.waitForStatus("both answers recorded") { status in
+                try Self.target(status, "topgg")["last_status"] as? Int == 401
+                    && Self.target(status, "dbl")["last_status"] as? Int == 429
+            }
             let check = try await daemon.ctl(["check"])
             #expect(check.exitCode == 2, "\(check)")
             #expect(check.stdout.hasPrefix("BOTSTATSD CRITICAL - main/topgg unauthorized"))
@@ -113,11 +106,14 @@ import Glibc
             list.script(path: Self.dblPath, [.tooManyRequests(retryAfter: "1")])
             let port = Int.random(in: 20000..<60000)
             let daemon = try await DaemonHarness.start(
-                configTOML: Self.config(list, daemonExtra: "metrics_listen = \"127.0.0.1:\(port)\"\n"))
+                configTOML: Self.config(list, metricsListen: "127.0.0.1:\(port)").render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(300))
+            try await daemon.waitForStatus("every answer recorded") { status in
+                try Self.target(status, "topgg")["last_status"] as? Int == 401
+                    && Self.target(status, "dbl")["last_status"] as? Int == 200
+            }
             let metrics = try await daemon.ctl(["metrics"])
             let samples = try PrometheusText.parse(metrics.stdout)
             #expect(samples[#"botstatsd_post_failures_total{bot="main",target="dbl",class="429"}"#] == 1)
@@ -141,7 +137,7 @@ import Glibc
 
     @Test func badRequestsGetErrorObjectsAndTheDaemonCarriesOn() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let client = try RawControlClient.connect(path: daemon.controlSocket)
             defer { client.close() }
@@ -183,7 +179,7 @@ import Glibc
             let notify = try NotifySocket.bind()
             defer { notify.close() }
             let daemon = try await DaemonHarness.start(
-                configTOML: Self.config(list), environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
+                configTOML: Self.config(list).render, environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
             defer { daemon.cleanup() }
             var idle: [RawControlClient] = []
             for _ in 0..<200 { idle.append(try RawControlClient.connect(path: daemon.controlSocket)) }
@@ -208,15 +204,17 @@ import Glibc
                 #expect(status.exitCode == 0, "\(status)")
                 #expect(elapsed < .milliseconds(900), "status took \(elapsed)")
             }
-            try await Task.sleep(for: .seconds(2.5))
-            #expect(notify.messages().filter(\.isWatchdog).count >= pingsBefore + 2)
+            // Two more pings (one a second) while the hostile clients hold on.
+            try await waitUntil("two more watchdog pings", timeout: .seconds(5)) {
+                notify.messages().filter(\.isWatchdog).count >= pingsBefore + 2
+            }
             #expect(daemon.isRunning)
         }
     }
 
     @Test func onlyTrustedPeersMayChangeTheDaemon() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             // Loosen the socket so an untrusted user can connect at all; the daemon must still refuse changes.
             chmod(daemon.controlSocket, 0o666)
@@ -236,7 +234,7 @@ import Glibc
     @Test func aRepeatingFailureIsLoggedOnceWithACount() async throws {
         try await FakeBotList.withServer { list in
             list.script(path: Self.topggPath, [], then: .status(503))
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "1s"))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "1s").render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await list.waitForRequests(path: Self.topggPath, count: 9, timeout: .seconds(15))

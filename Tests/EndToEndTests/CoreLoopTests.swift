@@ -10,32 +10,15 @@ import Testing
     static let topggPath = "/topgg/v1/projects/@me/metrics"
     static let dblPath = "/dbl/bots/\(botID)/stats"
 
-    /// A configuration with top.gg and discordbotlist pointed at `list`, tokens in files.
-    static func config(_ list: FakeBotList, repost: String = "1h", extra: String = "") -> (URL) throws -> String {
-        { dir in
-            let topgg = try DaemonHarness.writeToken(topggToken, named: "topgg", in: dir)
-            let dbl = try DaemonHarness.writeToken(dblToken + "\n", named: "dbl", in: dir)
-            return DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "\(botID)"
-                repost_interval = "\(repost)"
-
-                [retry]
-                base_delay = "200ms"
-                max_delay = "1m"
-                timeout = "5s"
-
-                [targets.topgg]
-                token_file = "\(topgg)"
-                base_url = "\(list.baseURL)/topgg"
-
-                [targets.dbl]
-                provider = "discordbotlist"
-                token_file = "\(dbl)"
-                base_url = "\(list.baseURL)/dbl"
-                \(extra)
-                """
-        }
+    /// A configuration with top.gg and discordbotlist pointed at `list`, tokens in files (dbl's with a
+    /// trailing newline).
+    static func config(_ list: FakeBotList, repost: String = "1h") -> TestConfiguration {
+        TestConfiguration(
+            bot: .init(id: botID, repostInterval: repost, targets: [
+                .init("topgg", token: topggToken, baseURL: "\(list.baseURL)/topgg"),
+                .init("dbl", provider: "discordbotlist", token: dblToken + "\n", baseURL: "\(list.baseURL)/dbl"),
+            ]),
+            retry: .init(baseDelay: "200ms", maxDelay: "1m", timeout: "5s"))
     }
 
     static func target(_ status: [String: Any], _ name: String) throws -> [String: Any] {
@@ -52,7 +35,7 @@ import Testing
 
     @Test func setPostsTheSpecifiedRequestToEveryList() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let set = try await daemon.ctl(["set", "--servers", "1520", "--users", "88000", "--shards", "2"])
             #expect(set.exitCode == 0, "\(set.stderr)")
@@ -70,8 +53,9 @@ import Testing
             #expect(dbl.header("Authorization") == Self.dblToken)
             #expect(dbl.body == #"{"guilds":1520,"users":88000}"#)
 
-            try await Task.sleep(for: .milliseconds(300))
-            let status = try await daemon.statusJSON()
+            let status = try await daemon.waitForStatus("both answers recorded") { status in
+                try ["topgg", "dbl"].allSatisfy { try Self.target(status, $0)["last_status"] as? Int == 200 }
+            }
             #expect(status["config_path"] as? String == daemon.configFile.path)
             #expect(status["pid"] as? Int == Int(daemon.pid))
             for key in ["version", "uptime_seconds", "config_loaded_at", "bots"] { #expect(status[key] != nil, "\(key)") }
@@ -108,7 +92,7 @@ import Testing
     @Test func retryAfterOn429IsHonouredAndOtherListsAreNotHeld() async throws {
         try await FakeBotList.withServer { list in
             list.script(path: Self.topggPath, [.tooManyRequests(retryAfter: "2")])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let set = try await daemon.ctl(["set", "--servers", "10"])
             #expect(set.exitCode == 0)
@@ -117,8 +101,10 @@ import Testing
             let gap = topgg[0].receivedAt.duration(to: topgg[1].receivedAt)
             #expect(gap >= .seconds(2), "retried after \(gap)")
             #expect(topgg[0].receivedAt.duration(to: dbl[0].receivedAt) < .seconds(1))
-            try await Task.sleep(for: .milliseconds(300))
-            let status = try Self.target(try await daemon.statusJSON(), "topgg")
+            let status = try Self.target(
+                try await daemon.waitForStatus("the retry's answer recorded") { status in
+                    try Self.target(status, "topgg")["last_status"] as? Int == 200
+                }, "topgg")
             #expect(status["state"] as? String == "ok")
             #expect(status["retries_total"] as? Int == 1)
             #expect(status["failures_total"] as? Int == 1)
@@ -131,12 +117,14 @@ import Testing
             list.script(path: Self.topggPath, [
                 FakeResponse(status: 200, headers: [("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(reset)")])
             ])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             let first = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(200))
-            let status = try Self.target(try await daemon.statusJSON(), "topgg")
+            let status = try Self.target(
+                try await daemon.waitForStatus("the first answer recorded") { status in
+                    try Self.target(status, "topgg")["last_status"] as? Int == 200
+                }, "topgg")
             let window = try #require(status["rate_limit"] as? [String: Any])
             #expect(window["limit"] as? Int == 60)
             #expect(window["remaining"] as? Int == 0)
@@ -155,14 +143,19 @@ import Testing
     @Test func unauthorizedIsNotRetriedAndOtherListsStillPost() async throws {
         try await FakeBotList.withServer { list in
             list.script(path: Self.topggPath, [.status(401, body: #"{"error":"Unauthorized"}"#), .status(401)])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
             _ = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
-            try await Task.sleep(for: .seconds(2))
+            // The daemon has decided: it gave up on the 401 and both answers are recorded. Only then can
+            // "not retried" mean anything.
+            try await daemon.waitForLog(containing: "<3>post failed; giving up", timeout: .seconds(10))
+            let status = try await daemon.waitForStatus("both answers recorded") { status in
+                try Self.target(status, "topgg")["last_status"] as? Int == 401
+                    && Self.target(status, "dbl")["last_status"] as? Int == 200
+            }
             #expect(list.requests(path: Self.topggPath).count == 1)
-            let status = try await daemon.statusJSON()
             let topgg = try Self.target(status, "topgg")
             #expect(topgg["state"] as? String == "unauthorized")
             #expect(topgg["last_status"] as? Int == 401)
@@ -184,33 +177,40 @@ import Testing
     @Test func restartKeepsCountsOutcomesAndCooldowns() async throws {
         try await FakeBotList.withServer { list in
             list.script(path: Self.topggPath, [.tooManyRequests(retryAfter: "3600")])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "1520", "--users", "88000"])
             _ = try await list.waitForRequests(path: Self.topggPath, count: 1, timeout: .seconds(10))
             _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(300))
+            try await daemon.waitForStatus("both answers recorded") { status in
+                try Self.target(status, "topgg")["state"] as? String == "rate_limited"
+                    && Self.target(status, "dbl")["last_status"] as? Int == 200
+            }
             #expect(try await daemon.stop() == 0)
 
             let again = try await daemon.restart()
-            try await Task.sleep(for: .seconds(1))
-            let status = try await again.statusJSON()
+            // The restarted daemon has loaded what it had: only then can "nobody was hammered" mean anything.
+            let status = try await again.waitForStatus("the saved state restored") { status in
+                try Self.target(status, "topgg")["next_attempt_at"] is String
+                    && Self.target(status, "dbl")["last_success_at"] is String
+            }
             let bot = try #require((status["bots"] as? [[String: Any]])?.first)
             #expect((bot["counts"] as? [String: Any])?["servers"] as? Int == 1520)
             let topgg = try Self.target(status, "topgg")
             #expect(topgg["state"] as? String == "rate_limited")
             #expect(topgg["next_attempt_at"] is String)
             #expect(try Self.target(status, "dbl")["last_success_at"] is String)
-            // Nobody was hammered by the restart.
+            // Nobody was hammered by the restart: counted once the daemon has stopped, which waits for any
+            // post it had started, so the check covers its whole run.
+            #expect(try await again.stop() == 0)
             #expect(list.requests(path: Self.topggPath).count == 1)
             #expect(list.requests(path: Self.dblPath).count == 1)
-            #expect(try await again.stop() == 0)
         }
     }
 
     @Test func cachedCountsAreRepostedOnTheTimer() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "2s"))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "2s").render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             let posts = try await list.waitForRequests(path: Self.dblPath, count: 3, timeout: .seconds(12))
@@ -224,11 +224,14 @@ import Testing
 
     @Test func dryRunSendsNothingAndLogsTheRedactedRequest() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), extraArgs: ["--dry-run"])
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render, extraArgs: ["--dry-run"])
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
-            try await daemon.waitForLog(containing: "dry run", timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(300))
+            // Both would-be requests were made and logged (the startup notice also says "dry run").
+            try await daemon.waitForLog(containing: "dry run: request not sent", occurrences: 2, timeout: .seconds(10))
+            try await daemon.waitForStatus("both would-be posts recorded") { status in
+                try ["topgg", "dbl"].allSatisfy { try Self.target(status, $0)["last_attempt_at"] is String }
+            }
             #expect(list.requests().isEmpty)
             #expect(daemon.log().contains("[redacted]"))
             #expect(daemon.log().contains("\(list.baseURL)/topgg/v1/projects/@me/metrics"))
@@ -241,26 +244,19 @@ import Testing
 
     @Test func aReloadAppliesTheLogLevelAndRedactsTokensItAdds() async throws {
         try await FakeBotList.withServer { list in
-            let quiet: (URL) throws -> String = { dir in
-                try Self.config(list)(dir).replacingOccurrences(of: "log_level = \"debug\"", with: "log_level = \"warning\"")
-            }
-            let daemon = try await DaemonHarness.start(configTOML: quiet, extraArgs: ["--dry-run"])
+            var quiet = Self.config(list)
+            quiet.logLevel = "warning"
+            let daemon = try await DaemonHarness.start(configTOML: quiet.render, extraArgs: ["--dry-run"])
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await daemon.ctl(["post"])
             #expect(!daemon.log().contains("dry run: request not sent"), "notice lines are below warning")
             // Raise the level and add a list whose token the daemon has never seen.
             let newToken = "new-SECRET-token-0003"
-            try daemon.writeConfig { dir in
-                let file = try DaemonHarness.writeToken(newToken, named: "second", in: dir)
-                return try Self.config(list, extra: """
-
-                    [targets.second]
-                    provider = "topgg"
-                    token_file = "\(file)"
-                    base_url = "\(list.baseURL)/second"
-                    """)(dir).replacingOccurrences(of: "log_level = \"debug\"", with: "log_level = \"info\"")
-            }
+            var louder = Self.config(list)
+            louder.logLevel = "info"
+            louder.bot?.targets.append(.init("second", provider: "topgg", token: newToken, baseURL: "\(list.baseURL)/second"))
+            try daemon.writeConfig(louder.render)
             let reload = try await daemon.ctl(["reload"])
             #expect(reload.exitCode == 0, "\(reload)")
             _ = try await daemon.ctl(["post", "--target", "second"])

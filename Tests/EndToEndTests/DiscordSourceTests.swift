@@ -6,28 +6,13 @@ import Testing
     static let botID = "123456789012345678"
     static let dblPath = "/dbl/bots/\(botID)/stats"
 
-    static func config(_ list: FakeBotList, repost: String) -> (URL) throws -> String {
-        { dir in
-            let discord = try DaemonHarness.writeToken("disc-SECRET-token", named: "discord", in: dir)
-            let dbl = try DaemonHarness.writeToken("dbl-SECRET-token", named: "dbl", in: dir)
-            return DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "\(botID)"
-                source = "discord"
-                discord_token_file = "\(discord)"
-                discord_base_url = "\(list.baseURL)/discord/api/v10"
-                repost_interval = "\(repost)"
-
-                [retry]
-                base_delay = "100ms"
-                max_attempts = 3
-
-                [targets.dbl]
-                provider = "discordbotlist"
-                token_file = "\(dbl)"
-                base_url = "\(list.baseURL)/dbl"
-                """
-        }
+    static func config(_ list: FakeBotList, repost: String) -> TestConfiguration {
+        TestConfiguration(
+            bot: .init(
+                id: botID, repostInterval: repost,
+                discord: .init(token: "disc-SECRET-token", baseURL: "\(list.baseURL)/discord/api/v10"),
+                targets: [.init("dbl", provider: "discordbotlist", token: "dbl-SECRET-token", baseURL: "\(list.baseURL)/dbl")]),
+            retry: .init(maxAttempts: 3, baseDelay: "100ms"))
     }
 
     @Test func countsComeFromDiscordUnderItsRateLimit() async throws {
@@ -40,7 +25,7 @@ import Testing
                     body: #"{"message":"You are being rate limited.","retry_after":1.5,"global":false}"#),
                 FakeResponse(status: 200, body: #"{"id":"123456789012345678","approximate_guild_count":4321}"#),
             ], then: .status(401, body: #"{"message":"401: Unauthorized"}"#))
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "3s"))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "3s").render)
             defer { daemon.cleanup() }
             let fetches = try await list.waitForRequests(path: path, count: 2, timeout: .seconds(10))
             #expect(fetches[0].method == "GET")

@@ -17,24 +17,13 @@ import Testing
         root.appendingPathComponent("examples").appendingPathComponent(path).path
     }
 
-    /// discordbotlist (takes servers and users) and top.gg (servers and shards), both on `list`.
-    static func config(_ list: FakeBotList) -> (URL) throws -> String {
-        { dir in
-            let token = try DaemonHarness.writeToken("SECRET-examples", named: "t", in: dir)
-            return DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "\(botID)"
-
-                [targets.dbl]
-                provider = "discordbotlist"
-                token_file = "\(token)"
-                base_url = "\(list.baseURL)/dbl"
-
-                [targets.topgg]
-                token_file = "\(token)"
-                base_url = "\(list.baseURL)/topgg"
-                """
-        }
+    /// discordbotlist (takes servers and users) and top.gg (servers and shards), both on `list`, sharing one
+    /// token file.
+    static func config(_ list: FakeBotList) -> TestConfiguration {
+        TestConfiguration(bot: .init(id: botID, targets: [
+            .init("dbl", provider: "discordbotlist", token: "SECRET-examples", baseURL: "\(list.baseURL)/dbl"),
+            .init("topgg", token: "SECRET-examples", baseURL: "\(list.baseURL)/topgg"),
+        ]))
     }
 
     /// Runs `examples/python/botstatsd_client.py` with `arguments`.
@@ -47,20 +36,15 @@ import Testing
     /// Waits until the last request `list` received on `path` has `body`, and returns every
     /// request on that path; the newest counts win, so earlier posts may carry older ones.
     static func waitForBody(_ body: String, on path: String, of list: FakeBotList) async throws -> [RecordedRequest] {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while true {
-            let requests = list.requests(path: path)
-            if requests.last?.body == body { return requests }
-            if ContinuousClock.now >= deadline {
-                throw SupportError("waited 10s for \(body) on \(path); received: \(requests)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("\(body) on \(path)", timeout: .seconds(10), describe: { "\(list.requests(path: path))" }) {
+            list.requests(path: path).last?.body == body
         }
+        return list.requests(path: path)
     }
 
     @Test func thePythonClientHandsOverTheCountsTheListsReceive() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let run = try await Self.pythonClient(
                 ["--socket", daemon.controlSocket, "--servers", "1520", "--users", "88000"])
@@ -79,7 +63,7 @@ import Testing
 
     @Test func pythonPerShardReportsArePostedAsTheirExactSum() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let shares = [(servers: 507, users: 29_001), (servers: 511, users: 29_302), (servers: 502, users: 29_697)]
             for (shard, share) in shares.enumerated() {
@@ -108,7 +92,7 @@ import Testing
 
     @Test func thePythonClientExitsWithTheDaemonsErrorOrThreeWhenItIsNotRunning() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let unknown = try await Self.pythonClient(["--socket", daemon.controlSocket, "--servers", "1", "--bot", "nosuch"])
             #expect(unknown.exitCode == 1, "\(unknown)")
@@ -125,7 +109,7 @@ import Testing
 
     @Test func cronShHandsOverCountsFromAFileOrACommand() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let counts = daemon.directory.appendingPathComponent("counts")
             let control = try Binaries.control.path
@@ -192,7 +176,7 @@ import Testing
         }
 
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let client = directory.appendingPathComponent("botstatsd-client.js").path
             let run = try await ProcessRunner.run(

@@ -11,33 +11,16 @@ import Glibc
 @Suite(.serialized) struct FaultTests {
     static let dblPath = "/dbl/bots/123456789012345678/stats"
 
-    static func config(_ list: FakeBotList?, targets: [String] = ["dbl"], timeout: String = "2s") -> (URL) throws -> String {
-        { dir in
-            var text = DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "123456789012345678"
-
-                [retry]
-                max_attempts = 2
-                base_delay = "100ms"
-                max_delay = "1m"
-                timeout = "\(timeout)"
-
-                """
-            guard let list else { return text }
-            for name in targets {
-                let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
-                text += """
-
-                    [targets.\(name)]
-                    provider = "discordbotlist"
-                    token_file = "\(token)"
-                    base_url = "\(list.baseURL)/\(name)"
-
-                    """
-            }
-            return text
-        }
+    /// One bot with a discordbotlist target per name in `targets`, each at its own path of `list` (no
+    /// targets without a list).
+    static func config(_ list: FakeBotList?, targets: [String] = ["dbl"], timeout: String = "2s") -> TestConfiguration {
+        TestConfiguration(
+            bot: .init(id: "123456789012345678", targets: list.map { list in
+                targets.map { name in
+                    TestConfiguration.Target(name, provider: "discordbotlist", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+                }
+            } ?? []),
+            retry: .init(maxAttempts: 2, baseDelay: "100ms", maxDelay: "1m", timeout: timeout))
     }
 
     static func assertNoTokens(_ texts: String...) {
@@ -45,16 +28,28 @@ import Glibc
     }
 
     static func savedServers(_ dir: URL) -> Int? {
-        let file = dir.appendingPathComponent("state/bots/main.json")
-        guard let data = FileManager.default.contents(atPath: file.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let bot = object["bot"] as? [String: Any], let counts = bot["counts"] as? [String: Any]
-        else { return nil }
+        guard let counts = savedBot(dir)?["counts"] as? [String: Any] else { return nil }
         return counts["servers"] as? Int
     }
 
+    /// The `bot` object of `<dir>/state/bots/main.json`, if it is there and parses.
+    static func savedBot(_ dir: URL) -> [String: Any]? {
+        let file = dir.appendingPathComponent("state/bots/main.json")
+        guard let data = FileManager.default.contents(atPath: file.path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["bot"] as? [String: Any]
+    }
+
+    /// Waits until the state file holds the outcome of `posts` posts to target `name`.
+    static func waitForSavedPosts(_ posts: Int, to name: String, in dir: URL) async throws {
+        try await waitUntil("\(posts) post(s) to \(name) saved", timeout: .seconds(5), describe: { "\(savedBot(dir) ?? [:])" }) {
+            ((savedBot(dir)?["targets"] as? [String: Any])?[name] as? [String: Any])?["posts_total"] as? Int == posts
+        }
+    }
+
     @Test func killNineDuringAStreamOfSetsNeverLosesAnAcknowledgedCount() async throws {
-        let first = try await DaemonHarness.start(configTOML: Self.config(nil))
+        let first = try await DaemonHarness.start(configTOML: Self.config(nil).render)
         let dir = first.directory
         defer { first.cleanup() }
         _ = try await first.kill9()
@@ -114,7 +109,7 @@ import Glibc
             let bots = dir.appendingPathComponent("state/bots")
             try FileManager.default.createDirectory(at: bots, withIntermediateDirectories: true)
             try content.write(to: bots.appendingPathComponent("main.json"))
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             #expect(daemon.log().contains("<4>state file"), "\(kind): \(daemon.log())")
             let aside = try FileManager.default.contentsOfDirectory(atPath: bots.path).filter { $0.hasPrefix("main.json.corrupt-") }
             #expect(aside.count == 1, "\(kind)")
@@ -136,11 +131,12 @@ import Glibc
             let mounted = try await ProcessRunner.run(command: "mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", state.path])
             let filler = state.appendingPathComponent("filler")
             defer { _ = try? FileManager.default.removeItem(at: filler) }
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { Task { _ = try? await ProcessRunner.run(command: "umount", ["-l", state.path]) } }
             _ = try await daemon.ctl(["set", "--servers", "100"])
             _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
-            try await Task.sleep(for: .milliseconds(400))
+            // The post's outcome is on disk before the disk fills: the write that fails is the next set's.
+            try await Self.waitForSavedPosts(1, to: "dbl", in: dir)
             if mounted.exitCode == 0 {
                 // Fill the tmpfs to the last byte.
                 let fd = open(filler.path, O_WRONLY | O_CREAT, 0o600)
@@ -167,6 +163,49 @@ import Glibc
         }
     }
 
+    /// The fallback for machines without tmpfs, made certain: the state directory's `bots` is a plain file,
+    /// so no state file can be written at all. `set` fails clearly, the daemon says so in its log, keeps
+    /// serving and posting the counts it has, and takes new ones once the directory is back.
+    @Test func anUnwritableStateDirectoryFailsSetClearlyAndKeepsServing() async throws {
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
+            defer { daemon.cleanup() }
+            let dir = daemon.directory
+            #expect(try await daemon.ctl(["set", "--servers", "100"]).exitCode == 0)
+            _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
+            try await Self.waitForSavedPosts(1, to: "dbl", in: dir)
+            let bots = daemon.stateDirectory.appendingPathComponent("bots")
+            try FileManager.default.removeItem(at: bots)
+            try Data("not a directory\n".utf8).write(to: bots)
+
+            let refused = try await daemon.ctl(["set", "--servers", "200"])
+            #expect(refused.exitCode == 1, "\(refused)")
+            #expect(refused.stderr.contains("state_write_failed"), "\(refused)")
+            #expect(refused.stderr.lowercased().contains("not a directory"), "\(refused)")
+            try await daemon.waitForLog(containing: "<3>counts not accepted", timeout: .seconds(5))
+            #expect(daemon.isRunning)
+            // Still serving: status answers with the counts in force, post sends them.
+            let status = try await daemon.statusJSON()
+            let bot = try #require((status["bots"] as? [[String: Any]])?.first)
+            #expect((bot["counts"] as? [String: Any])?["servers"] as? Int == 100, "\(bot)")
+            let post = try await daemon.ctl(["post"])
+            #expect(post.exitCode == 0, "\(post)")
+            let posts = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(10))
+            #expect(posts[1].body == #"{"guilds":100}"#)
+
+            // The directory comes back: the next set is saved and posted.
+            try FileManager.default.removeItem(at: bots)
+            try FileManager.default.createDirectory(at: bots, withIntermediateDirectories: false)
+            let accepted = try await daemon.ctl(["set", "--servers", "300"])
+            #expect(accepted.exitCode == 0, "\(accepted)")
+            #expect(Self.savedServers(dir) == 300)
+            let after = try await list.waitForRequests(path: Self.dblPath, count: 3, timeout: .seconds(10))
+            #expect(after[2].body == #"{"guilds":300}"#)
+            #expect(try await daemon.stop() == 0)
+            Self.assertNoTokens(daemon.log())
+        }
+    }
+
     @Test func misbehavingListsCostBoundedTimeAndMemory() async throws {
         try await FakeBotList.withServer { list in
             let names = ["reset", "silent", "huge", "garbage", "redirect"]
@@ -177,22 +216,22 @@ import Glibc
             list.script(
                 path: "/redirect/bots/123456789012345678/stats", [],
                 then: FakeResponse(status: 302, headers: [("Location", "http://127.0.0.1:9/elsewhere")], body: ""))
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: names))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: names).render)
             defer { daemon.cleanup() }
             let started = ContinuousClock.now
             _ = try await daemon.ctl(["set", "--servers", "10"])
-            var targets: [String: [String: Any]] = [:]
-            while started.duration(to: .now) < .seconds(20) {
-                let object = try await daemon.statusJSON()
+            func byName(_ object: [String: Any]) -> [String: [String: Any]] {
                 let list = ((object["bots"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
-                targets = Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as? String ?? "", $0) })
-                let settled = names.allSatisfy { name in
+                return Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as? String ?? "", $0) })
+            }
+            let settled = try await daemon.waitForStatus("every list settled", timeout: .seconds(20)) { object in
+                let targets = byName(object)
+                return names.allSatisfy { name in
                     let state = targets[name]?["state"] as? String
                     return state == "ok" || state == "rejected" || (targets[name]?["consecutive_failures"] as? Int ?? 0) >= 1
                 }
-                if settled { break }
-                try await Task.sleep(for: .milliseconds(250))
             }
+            let targets = byName(settled)
             #expect(started.duration(to: .now) < .seconds(20))
             #expect((targets["reset"]?["last_error"] as? String)?.contains("connection failed") == true, "\(targets["reset"] ?? [:])")
             #expect((targets["silent"]?["last_error"] as? String)?.contains("no answer within 2s") == true, "\(targets["silent"] ?? [:])")
@@ -225,7 +264,7 @@ import Glibc
             list.script(path: "/future/bots/123456789012345678/stats", [FakeResponse(status: 429, headers: [("Retry-After", farFuture)])])
             list.script(path: "/past/bots/123456789012345678/stats", [FakeResponse(status: 429, headers: [("Retry-After", past)])])
             list.script(path: "/skewed/bots/123456789012345678/stats", [FakeResponse(status: 429, headers: skewed)])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["future", "past", "skewed"]))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["future", "past", "skewed"]).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             let past2 = try await list.waitForRequests(path: "/past/bots/123456789012345678/stats", count: 2, timeout: .seconds(10))

@@ -8,7 +8,7 @@ import Glibc
 /// Clients that misbehave on the control socket cannot lock out the operator, lose answers or
 /// hold a stop open (issue 11).
 @Suite(.serialized) struct HostileClientsTests {
-    static func config(_ list: FakeBotList) -> (URL) throws -> String {
+    static func config(_ list: FakeBotList) -> TestConfiguration {
         SystemdTests.config(list)
     }
 
@@ -16,7 +16,7 @@ import Glibc
 
     @Test func aClientThatSendsItsRequestAndShutsItsSideGetsTheAnswer() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             for round in 0..<20 {
                 let client = try RawControlClient.connect(path: daemon.controlSocket)
@@ -33,7 +33,7 @@ import Glibc
 
     @Test func aRequestOfExactly64KiBEndingInCRLFIsAnswered() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let request = #"{"v":1,"cmd":"status"}"#
             let padded = request + String(repeating: " ", count: 64 * 1024 - request.utf8.count)
@@ -55,7 +55,7 @@ import Glibc
     /// daemon still stops within its grace.
     @Test func clientsThatNeverReadCannotLockOthersOut() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             var greedy: [RawControlClient] = []
             defer { greedy.forEach { $0.close() } }
@@ -85,7 +85,7 @@ import Glibc
     @Test(.enabled(if: isRoot, "needs root to run clients as another user"))
     func anotherUsersFloodLeavesRootItsSlots() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             chmod(daemon.directory.path, 0o755)
             chmod(daemon.controlSocket, 0o666)
@@ -107,11 +107,9 @@ import Glibc
                 arguments: ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", flood, daemon.controlSocket],
                 environment: RunningProcess.environment(overrides: [:], removing: []))
             defer { process.send(signal: SIGKILL) }
-            let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-            while !process.standardOutput.text().contains("flooding"), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil("the flood to start", timeout: .seconds(20), interval: .milliseconds(50)) {
+                process.standardOutput.text().contains("flooding")
             }
-            #expect(process.standardOutput.text().contains("flooding"))
             let started = ContinuousClock.now
             for _ in 0..<5 {
                 let status = try await daemon.ctl(["status"], timeout: .seconds(10))
@@ -125,7 +123,7 @@ import Glibc
     @Test(.enabled(if: isRoot, "needs root to run clients as another user"))
     func groupMembershipIsThePeersOwn() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             // A group no user database knows: only the kernel's list of the peer's groups has it.
             chmod(daemon.directory.path, 0o755)
@@ -154,11 +152,11 @@ import Glibc
             try "#!/bin/sh\nulimit -n 1024\nexec '\(try Binaries.daemon.path)' \"$@\"\n".write(
                 to: wrapper, atomically: true, encoding: .utf8)
             chmod(wrapper.path, 0o755)
+            var config = Self.config(list)
+            config.logLevel = "info"
+            config.metricsListen = "127.0.0.1:\(port)"
             let daemon = try await DaemonHarness.start(
-                configTOML: { dir in
-                    try Self.config(list)(dir).replacingOccurrences(
-                        of: "log_level = \"debug\"", with: "log_level = \"info\"\nmetrics_listen = \"127.0.0.1:\(port)\"")
-                },
+                configTOML: config.render,
                 daemonExecutable: wrapper)
             defer { daemon.cleanup() }
             var idle: [Int32] = []

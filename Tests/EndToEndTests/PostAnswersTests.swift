@@ -7,38 +7,18 @@ import Testing
     static let metrics = "/v1/projects/@me/metrics"
 
     /// top.gg-shaped targets named `names`, each at its own path of `list`.
-    static func config(_ list: FakeBotList, targets names: [String], retry: String = "") -> (URL) throws -> String {
-        { dir in
-            var text = DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "123456789012345678"
-
-                [retry]
-                base_delay = "20s"
-                max_delay = "1m"
-                timeout = "5s"
-                \(retry)
-
-                """
-            for name in names {
-                let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
-                text += """
-
-                    [targets.\(name)]
-                    provider = "topgg"
-                    token_file = "\(token)"
-                    base_url = "\(list.baseURL)/\(name)"
-
-                    """
-            }
-            return text
-        }
+    static func config(_ list: FakeBotList, targets names: [String]) -> TestConfiguration {
+        TestConfiguration(
+            bot: .init(id: "123456789012345678", targets: names.map { name in
+                .init(name, provider: "topgg", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+            }),
+            retry: .init(baseDelay: "20s", maxDelay: "1m", timeout: "5s"))
     }
 
     @Test func postToAListThatDeferredUsAnswersAtOnce() async throws {
         try await FakeBotList.withServer { list in
             list.script(path: "/deferred" + Self.metrics, [.tooManyRequests(retryAfter: "6000")])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["topgg", "deferred"]))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["topgg", "deferred"]).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await list.waitForRequests(path: "/deferred" + Self.metrics, count: 1, timeout: .seconds(10))
@@ -62,7 +42,7 @@ import Testing
     @Test func postWaitsForTheRequestButNotForTheBackoff() async throws {
         try await FakeBotList.withServer { list in
             list.script(path: "/flaky" + Self.metrics, [.status(503)], then: .status(503))
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["flaky"]))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, targets: ["flaky"]).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
             _ = try await list.waitForRequests(path: "/flaky" + Self.metrics, count: 1, timeout: .seconds(10))
@@ -83,11 +63,9 @@ import Testing
         let closed = try await FakeBotList.start()
         try await closed.shutdown()
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: { dir in
-                try Self.config(list, targets: ["refused"])(dir)
-                    .replacingOccurrences(of: #"timeout = "5s""#, with: #"timeout = "30s""#)
-                    .replacingOccurrences(of: "\(list.baseURL)/refused", with: "\(closed.baseURL)/refused")
-            })
+            var config = Self.config(closed, targets: ["refused"])
+            config.retry?.timeout = "30s"
+            let daemon = try await DaemonHarness.start(configTOML: config.render)
             defer { daemon.cleanup() }
             let started = ContinuousClock.now
             let answer = try await daemon.ctl(["post"], timeout: .seconds(60))
@@ -109,7 +87,7 @@ import Testing
             let notify = try NotifySocket.bind()
             defer { notify.close() }
             let daemon = try await DaemonHarness.start(
-                configTOML: Self.config(list, targets: ["topgg", "second"]), extraArgs: ["--dry-run"], notifySocket: notify)
+                configTOML: Self.config(list, targets: ["topgg", "second"]).render, extraArgs: ["--dry-run"], notifySocket: notify)
             defer { daemon.cleanup() }
             let set = try await daemon.ctl(["set", "--servers", "10"])
             #expect(set.stdout.contains("dry run"), "\(set)")

@@ -8,23 +8,10 @@ import Testing
     static let path = "/topgg/v1/projects/@me/metrics"
 
     /// One top.gg target pointed at `list`, with short retry delays so a retry happens within seconds.
-    static func config(_ list: FakeBotList) -> (URL) throws -> String {
-        { dir in
-            let token = try DaemonHarness.writeToken("dialect-SECRET-token", named: "topgg", in: dir)
-            return DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "\(botID)"
-
-                [retry]
-                base_delay = "200ms"
-                max_delay = "1m"
-                timeout = "5s"
-
-                [targets.topgg]
-                token_file = "\(token)"
-                base_url = "\(list.baseURL)/topgg"
-                """
-        }
+    static func config(_ list: FakeBotList) -> TestConfiguration {
+        TestConfiguration(
+            bot: .init(id: botID, targets: [.init("topgg", token: "dialect-SECRET-token", baseURL: "\(list.baseURL)/topgg")]),
+            retry: .init(baseDelay: "200ms", maxDelay: "1m", timeout: "5s"))
     }
 
     /// The `topgg` target of the status object.
@@ -38,14 +25,7 @@ import Testing
     static func waitForTarget(
         _ daemon: DaemonHarness, timeout: Duration, _ what: String, _ condition: ([String: Any]) -> Bool
     ) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        var last: [String: Any] = [:]
-        while ContinuousClock.now < deadline {
-            last = try target(try await daemon.statusJSON())
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw SupportError("target never got \(what) within \(timeout); last status: \(last)")
+        try target(try await daemon.waitForStatus("topgg with \(what)", timeout: timeout) { try condition(target($0)) })
     }
 
     /// `duration` in seconds, for wall-clock arithmetic.
@@ -70,7 +50,7 @@ import Testing
                     ("RateLimit", #""1-in-5sec"; r=0; t=5"#),
                 ])
             ])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             #expect(try await daemon.ctl(["set", "--servers", "10"]).exitCode == 0)
             let first = try await list.waitForRequests(path: Self.path, count: 1, timeout: .seconds(10))[0]
@@ -108,7 +88,7 @@ import Testing
             list.script(path: Self.path, [
                 FakeResponse(status: 522, headers: [("Retry-After", "3"), ("Content-Type", "text/plain")], body: "error code: 522")
             ])
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             #expect(try await daemon.ctl(["set", "--servers", "10"]).exitCode == 0)
             let first = try await list.waitForRequests(path: Self.path, count: 1, timeout: .seconds(10))[0]

@@ -3,44 +3,17 @@ import Testing
 
 /// Reloads keep what they must and apply what they are asked, in order (issue 11).
 @Suite(.serialized) struct ReloadTests {
-    /// The main bot plus, when `second` is true, a drop-in bot `second`.
-    static func config(_ list: FakeBotList, second: Bool, mainTargets: Int = 1) -> (URL) throws -> String {
-        { dir in
-            let dropIns = dir.appendingPathComponent("bots.d")
-            try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
-            let file = dropIns.appendingPathComponent("second.toml")
-            if second {
-                let token = try DaemonHarness.writeToken("tok-SECRET-second", named: "second", in: dir)
-                try """
-                    [bot]
-                    id = "200000000000000000"
-
-                    [targets.dbl]
-                    provider = "discordbotlist"
-                    token_file = "\(token)"
-                    base_url = "\(list.baseURL)/second"
-                    """.write(to: file, atomically: true, encoding: .utf8)
-            } else {
-                try? FileManager.default.removeItem(at: file)
-            }
-            var text = DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "100000000000000000"
-
-                """
-            let token = try DaemonHarness.writeToken("tok-SECRET-main", named: "main", in: dir)
-            for index in 0..<mainTargets {
-                text += """
-
-                    [targets.t\(index)]
-                    provider = "topgg"
-                    token_file = "\(token)"
-                    base_url = "\(list.baseURL)/main\(index)"
-
-                    """
-            }
-            return text
+    /// The main bot, with `mainTargets` top.gg targets, plus, when `second` is true, a drop-in bot `second`.
+    static func config(_ list: FakeBotList, second: Bool, mainTargets: Int = 1) -> TestConfiguration {
+        var config = TestConfiguration(bot: .init(id: "100000000000000000", targets: (0..<mainTargets).map { index in
+            .init("t\(index)", provider: "topgg", token: "tok-SECRET-main", baseURL: "\(list.baseURL)/main\(index)")
+        }))
+        if second {
+            config.dropIns["second"] = .init(id: "200000000000000000", targets: [
+                .init("dbl", provider: "discordbotlist", token: "tok-SECRET-second", baseURL: "\(list.baseURL)/second")
+            ])
         }
+        return config
     }
 
     static func bot(_ status: [String: Any], _ name: String) -> [String: Any]? {
@@ -49,14 +22,14 @@ import Testing
 
     @Test func aBotRemovedAndAddedBackKeepsItsCounts() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, second: true))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, second: true).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--bot", "second", "--servers", "4321"])
             _ = try await list.waitForRequests(path: "/second/bots/200000000000000000/stats", count: 1, timeout: .seconds(10))
-            try daemon.writeConfig(Self.config(list, second: false))
+            try daemon.writeConfig(Self.config(list, second: false).render)
             #expect(try await daemon.ctl(["reload"]).exitCode == 0)
             #expect(Self.bot(try await daemon.statusJSON(), "second") == nil)
-            try daemon.writeConfig(Self.config(list, second: true))
+            try daemon.writeConfig(Self.config(list, second: true).render)
             #expect(try await daemon.ctl(["reload"]).exitCode == 0)
             let second = try #require(Self.bot(try await daemon.statusJSON(), "second"))
             #expect((second["counts"] as? [String: Any])?["servers"] as? Int == 4321, "\(second)")
@@ -70,10 +43,10 @@ import Testing
     /// reload's older reading applied after the second.
     @Test func concurrentReloadsApplyTheNewestFile() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, second: false, mainTargets: 1))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list, second: false, mainTargets: 1).render)
             defer { daemon.cleanup() }
             for trial in 0..<2 {
-                try daemon.writeConfig(Self.config(list, second: false, mainTargets: 600))
+                try daemon.writeConfig(Self.config(list, second: false, mainTargets: 600).render)
                 let started = daemon.log().components(separatedBy: "reloading configuration").count
                 async let large = daemon.ctl(["reload"], timeout: .seconds(60))
                 // Once the first reload is reading the large file, the small one replaces it.
@@ -83,7 +56,7 @@ import Testing
                 {
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                try daemon.writeConfig(Self.config(list, second: false, mainTargets: 1))
+                try daemon.writeConfig(Self.config(list, second: false, mainTargets: 1).render)
                 async let small = daemon.ctl(["reload"], timeout: .seconds(60))
                 _ = try await (large, small)
                 let targets = (Self.bot(try await daemon.statusJSON(), "main")?["targets"] as? [Any])?.count

@@ -11,28 +11,17 @@ import Glibc
     static let dblPath = "/dbl/bots/\(botID)/stats"
     static let topggPath = "/topgg/v1/projects/@me/metrics"
 
-    static func config(_ list: FakeBotList) -> (URL) throws -> String {
-        { dir in
-            let token = try DaemonHarness.writeToken("SECRET-shards", named: "t", in: dir)
-            return DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "\(botID)"
-
-                [targets.dbl]
-                provider = "discordbotlist"
-                token_file = "\(token)"
-                base_url = "\(list.baseURL)/dbl"
-
-                [targets.topgg]
-                token_file = "\(token)"
-                base_url = "\(list.baseURL)/topgg"
-                """
-        }
+    /// discordbotlist and top.gg on `list`, sharing one token file.
+    static func config(_ list: FakeBotList) -> TestConfiguration {
+        TestConfiguration(bot: .init(id: botID, targets: [
+            .init("dbl", provider: "discordbotlist", token: "SECRET-shards", baseURL: "\(list.baseURL)/dbl"),
+            .init("topgg", token: "SECRET-shards", baseURL: "\(list.baseURL)/topgg"),
+        ]))
     }
 
     @Test func eightShardProcessesReportingAtOnceSumExactlyAndSurviveARestart() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
                 for shard in 0..<8 {
@@ -72,7 +61,7 @@ import Glibc
 
     @Test func aHalfStartedBotsDropIsHeldBackUntilForced() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "8000"])
             _ = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(10))
@@ -84,7 +73,12 @@ import Glibc
             #expect(status.stdout.contains("8000 servers"))
             let zero = try await daemon.ctl(["set", "--servers", "0"])
             #expect(zero.stdout.contains("held back"))
-            try await Task.sleep(for: .milliseconds(500))
+            // Both were held back, and the first post's outcome is in: whatever the held counts could have
+            // set off would have been started by now.
+            try await daemon.waitForLog(containing: "counts held back", occurrences: 2, timeout: .seconds(5))
+            try await daemon.waitForStatus("the first post recorded") { status in
+                try CoreLoopTests.target(status, "dbl")["posts_total"] as? Int == 1
+            }
             #expect(list.requests(path: Self.dblPath).count == 1)
             let forced = try await daemon.ctl(["set", "--servers", "120", "--force"])
             #expect(forced.stdout.contains("counts saved"))
@@ -95,23 +89,13 @@ import Glibc
 
     @Test func botsInBotsDPostToTheirOwnListsWithTheirOwnTokens() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: { dir in
-                let dropIns = dir.appendingPathComponent("bots.d")
-                try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
-                for (index, name) in ["alpha", "beta", "gamma"].enumerated() {
-                    let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
-                    try """
-                        [bot]
-                        id = "10000000000000000\(index)"
-
-                        [targets.dbl]
-                        provider = "discordbotlist"
-                        token_file = "\(token)"
-                        base_url = "\(list.baseURL)/\(name)"
-                        """.write(to: dropIns.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
-                }
-                return DaemonHarness.daemonSection(dir)
-            })
+            var config = TestConfiguration()
+            for (index, name) in ["alpha", "beta", "gamma"].enumerated() {
+                config.dropIns[name] = .init(id: "10000000000000000\(index)", targets: [
+                    .init("dbl", provider: "discordbotlist", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+                ])
+            }
+            let daemon = try await DaemonHarness.start(configTOML: config.render)
             defer { daemon.cleanup() }
             let ambiguous = try await daemon.ctl(["set", "--servers", "1"])
             #expect(ambiguous.exitCode == 1)
@@ -138,26 +122,16 @@ import Glibc
             let bots = 1000
             let lists = 5
             let started = ContinuousClock.now
-            let daemon = try await DaemonHarness.start(configTOML: { dir in
-                let dropIns = dir.appendingPathComponent("bots.d")
-                try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
-                let token = try DaemonHarness.writeToken("SECRET-many", named: "many", in: dir)
-                for bot in 0..<bots {
-                    var text = "[bot]\nid = \"\(100_000_000_000_000_000 + bot)\"\n"
-                    for target in 0..<lists {
-                        text += """
-
-                            [targets.l\(target)]
-                            provider = "discordbotlist"
-                            token_file = "\(token)"
-                            base_url = "\(list.baseURL)/l\(target)"
-
-                            """
-                    }
-                    try text.write(to: dropIns.appendingPathComponent(String(format: "bot%04d.toml", bot)), atomically: true, encoding: .utf8)
-                }
-                return DaemonHarness.daemonSection(dir).replacingOccurrences(of: "log_level = \"debug\"", with: "log_level = \"warning\"")
-            }, waitForSocket: true)
+            var config = TestConfiguration()
+            config.logLevel = "warning"
+            for bot in 0..<bots {
+                config.dropIns[String(format: "bot%04d", bot)] = .init(
+                    id: "\(100_000_000_000_000_000 + bot)",
+                    targets: (0..<lists).map { target in
+                        .init("l\(target)", provider: "discordbotlist", token: "SECRET-many", baseURL: "\(list.baseURL)/l\(target)")
+                    })
+            }
+            let daemon = try await DaemonHarness.start(configTOML: config.render, waitForSocket: true)
             defer { daemon.cleanup() }
             let loaded = started.duration(to: .now)
             let client = try RawControlClient.connect(path: daemon.controlSocket)
@@ -168,12 +142,10 @@ import Glibc
                 let reply = try #require(try client.readLine(timeout: .seconds(10)))
                 #expect(reply.contains(#""ok":true"#), "\(reply)")
             }
-            var posted = 0
-            let deadline = ContinuousClock.now.advanced(by: .seconds(120))
-            while posted < bots * lists, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                posted = list.requests().count
+            try await waitUntil("\(bots * lists) posts", timeout: .seconds(120), interval: .milliseconds(100)) {
+                list.requests().count >= bots * lists
             }
+            let posted = list.requests().count
             let round = setStart.duration(to: .now)
             #expect(posted == bots * lists)
             let statusStart = ContinuousClock.now

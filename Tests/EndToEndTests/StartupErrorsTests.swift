@@ -4,10 +4,17 @@ import Testing
 /// A daemon that cannot start says what failed and why in one line: the key or path and the
 /// reason in plain words, never a type dump (issue 12).
 @Suite(.serialized) struct StartupErrorsTests {
-    static func start(_ edit: @escaping (String, URL) throws -> String) async throws -> (code: Int32, log: String) {
+    /// Starts a daemon on ``SystemdTests/config(_:targets:)`` as `edit` changes it (it also gets the
+    /// directory), and waits for it to exit.
+    static func start(_ edit: @escaping (inout TestConfiguration, URL) throws -> Void) async throws -> (code: Int32, log: String) {
         try await FakeBotList.withServer { list in
             let daemon = try await DaemonHarness.start(
-                configTOML: { dir in try edit(try SystemdTests.config(list)(dir), dir) }, waitForSocket: false)
+                configTOML: { dir in
+                    var config = SystemdTests.config(list)
+                    try edit(&config, dir)
+                    return try config.render(in: dir)
+                },
+                waitForSocket: false)
             defer { daemon.cleanup() }
             let code = try await daemon.waitForExit(timeout: .seconds(10))
             return (code, daemon.log())
@@ -19,8 +26,8 @@ import Testing
     }
 
     @Test func aControlSocketInAMissingDirectoryNamesThePath() async throws {
-        let (code, log) = try await Self.start { text, dir in
-            text.replacingOccurrences(of: "\(dir.path)/control.sock", with: "\(dir.path)/nowhere/control.sock")
+        let (code, log) = try await Self.start { config, _ in
+            config.controlSocket = "nowhere/control.sock"
         }
         #expect(code == 1)
         let line = try #require(Self.fatalLine(log), "\(log)")
@@ -29,9 +36,9 @@ import Testing
     }
 
     @Test func aStateDirectoryThatCannotBeMadeNamesTheKeyAndPath() async throws {
-        let (code, log) = try await Self.start { text, dir in
+        let (code, log) = try await Self.start { config, dir in
             try "".write(to: dir.appendingPathComponent("plainfile"), atomically: true, encoding: .utf8)
-            return text.replacingOccurrences(of: "\(dir.path)/state", with: "\(dir.path)/plainfile/state")
+            config.stateDirectory = "plainfile/state"
         }
         #expect(code == 1)
         let line = try #require(Self.fatalLine(log), "\(log)")
@@ -44,8 +51,8 @@ import Testing
         let port = try TCPPort.free()
         let holder = try TCPPort.listen(port)
         defer { close(holder) }
-        let (code, log) = try await Self.start { text, _ in
-            text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(port)\"\n")
+        let (code, log) = try await Self.start { config, _ in
+            config.metricsListen = "127.0.0.1:\(port)"
         }
         #expect(code == 1)
         let line = try #require(Self.fatalLine(log), "\(log)")

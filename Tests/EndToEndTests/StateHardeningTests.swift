@@ -15,39 +15,14 @@ import Glibc
 
     /// One bot with a discordbotlist target `dbl` pointed at `list` (none without a list).
     /// `stateDirectory` replaces the harness's own `state/`: a second daemon on a first one's state.
-    static func config(
-        _ list: FakeBotList?, repost: String = "1h", stateDirectory: URL? = nil
-    ) -> (URL) throws -> String {
-        { dir in
-            var text = """
-                [daemon]
-                control_socket = "\(dir.appendingPathComponent("control.sock").path)"
-                state_directory = "\((stateDirectory ?? dir.appendingPathComponent("state")).path)"
-                log_level = "debug"
-
-                [bot]
-                id = "\(botID)"
-                repost_interval = "\(repost)"
-
-                [retry]
-                base_delay = "100ms"
-                max_delay = "1m"
-                timeout = "5s"
-
-                """
-            if let list {
-                let token = try DaemonHarness.writeToken("tok-SECRET-dbl", named: "dbl", in: dir)
-                text += """
-
-                    [targets.dbl]
-                    provider = "discordbotlist"
-                    token_file = "\(token)"
-                    base_url = "\(list.baseURL)/dbl"
-
-                    """
-            }
-            return text
-        }
+    static func config(_ list: FakeBotList?, repost: String = "1h", stateDirectory: URL? = nil) -> TestConfiguration {
+        var config = TestConfiguration(
+            bot: .init(id: botID, repostInterval: repost, targets: list.map { list in
+                [TestConfiguration.Target("dbl", provider: "discordbotlist", token: "tok-SECRET-dbl", baseURL: "\(list.baseURL)/dbl")]
+            } ?? []),
+            retry: .init(baseDelay: "100ms", maxDelay: "1m", timeout: "5s"))
+        if let stateDirectory { config.stateDirectory = stateDirectory.path }
+        return config
     }
 
     /// A format-1 state file for bot `main`; `members` follow `"id"` in the bot object.
@@ -106,11 +81,11 @@ import Glibc
 
     @Test func aSecondDaemonOnTheSameStateDirectoryExitsNamingTheFirstOnesPid() async throws {
         try await FakeBotList.withServer { list in
-            let first = try await DaemonHarness.start(configTOML: Self.config(list))
+            let first = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { first.cleanup() }
             // Its own control socket, the first one's state directory.
             let second = try await DaemonHarness.start(
-                configTOML: Self.config(list, stateDirectory: first.stateDirectory), waitForSocket: false)
+                configTOML: Self.config(list, stateDirectory: first.stateDirectory).render, waitForSocket: false)
             defer { second.cleanup() }
             let code = try await second.waitForExit(timeout: .seconds(10))
             #expect(code == 1, "\(second.log())")
@@ -128,14 +103,14 @@ import Glibc
     }
 
     @Test func aDryRunRunsBesideTheDaemonAndTheLockPassesOnAtStop() async throws {
-        let first = try await DaemonHarness.start(configTOML: Self.config(nil))
+        let first = try await DaemonHarness.start(configTOML: Self.config(nil).render)
         defer { first.cleanup() }
         let lockFile = first.stateDirectory.appendingPathComponent("lock")
         #expect((try? String(contentsOf: lockFile, encoding: .utf8)) == "\(first.pid)\n")
         #expect(Self.permissions(lockFile.path) == 0o600)
 
         let dryRun = try await DaemonHarness.start(
-            configTOML: Self.config(nil, stateDirectory: first.stateDirectory), extraArgs: ["--dry-run"])
+            configTOML: Self.config(nil, stateDirectory: first.stateDirectory).render, extraArgs: ["--dry-run"])
         defer { dryRun.cleanup() }
         #expect(try await dryRun.ctl(["status"]).exitCode == 0)
         #expect((try? String(contentsOf: lockFile, encoding: .utf8)) == "\(first.pid)\n")
@@ -164,7 +139,7 @@ import Glibc
                 "last_attempt_at":"\#(future)","rate_limit":{"limit":60,"remaining":0,"reset_at":"\#(future)"}}}
                 """#), in: dir)
             let before = Date()
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             let status = try await daemon.statusJSON()
             let after = Date()
@@ -205,7 +180,7 @@ import Glibc
                 "targets":{"dbl":{"state":"ok","delivered_version":2,"consecutive_failures":0,
                 "posts_total":1,"failures_total":0,"retries_total":0,"rate_limit":{}}}
                 """#), in: dir)
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list, repost: "2s"))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list, repost: "2s").render)
             defer { daemon.signal(SIGKILL) }
             let posts = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(15))
             #expect(posts[0].body == #"{"guilds":500}"#)
@@ -228,17 +203,12 @@ import Glibc
                 "posts_total":\#(max),"failures_total":\#(max),"retries_total":\#(max),
                 "failure_classes":{"5xx":\#(max),"timeout":-3},"rate_limit":{"limit":\#(max),"remaining":-1}}}
                 """#), in: dir)
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             let posts = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(15))
             #expect(posts[1].body == #"{"guilds":500}"#)
-            var target: [String: Any] = [:]
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-            while ContinuousClock.now < deadline {
-                target = try Self.target(try await daemon.statusJSON(), "dbl")
-                if target["state"] as? String == "ok" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let target = try Self.target(
+                try await daemon.waitForStatus("dbl ok") { try Self.target($0, "dbl")["state"] as? String == "ok" }, "dbl")
             #expect(target["state"] as? String == "ok", "\(target)")
             #expect(daemon.isRunning)
             for key in ["posts_total", "failures_total", "retries_total"] {
@@ -266,7 +236,7 @@ import Glibc
                 "targets":{"dbl":{"state":"ok","delivered_version":\#(max),"consecutive_failures":0,
                 "posts_total":1,"failures_total":0,"retries_total":0,"rate_limit":{}}}
                 """#), in: dir)
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             // The file is kept, not moved aside: its counts are good.
             let loaded = try Self.bot(try await daemon.statusJSON())["counts"] as? [String: Any]
@@ -280,10 +250,13 @@ import Glibc
             #expect(try await daemon.stop() == 0)
             let restarted = try await DaemonHarness.start(in: dir)
             defer { restarted.signal(SIGKILL) }
-            let status = try await restarted.statusJSON()
+            let status = try await restarted.waitForStatus("the delivered counts restored") {
+                try Self.target($0, "dbl")["last_success_at"] is String
+            }
             #expect(Self.date(try Self.target(status, "dbl")["next_attempt_at"]) == nil, "\(status)")
-            #expect(list.requests(path: Self.dblPath).count == 1)
+            // Counted once the daemon has stopped, which waits for any post it had started.
             #expect(try await restarted.stop() == 0)
+            #expect(list.requests(path: Self.dblPath).count == 1)
         }
     }
 
@@ -298,7 +271,7 @@ import Glibc
             defer { try? FileManager.default.removeItem(at: dir) }
             let content = Self.stateFile(members)
             try Self.plant(content, in: dir)
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             #expect(daemon.log().contains("no set could have stored"), "\(kind): \(daemon.log())")
             let bots = dir.appendingPathComponent("state/bots")
@@ -329,7 +302,7 @@ import Glibc
             let link = bots.appendingPathComponent("main.json.tmp").path
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: victim.path)
 
-            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             // Left over from before the start: removed (the link itself), not followed.
             #expect(Self.fileType(link) == nil, "a leftover .tmp survived the start")
@@ -365,7 +338,7 @@ import Glibc
         let bots = dir.appendingPathComponent("state/bots").path
         try FileManager.default.createSymbolicLink(atPath: bots, withDestinationPath: elsewhere.path)
 
-        let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(nil))
+        let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(nil).render)
         defer { daemon.signal(SIGKILL) }
         let set = try await daemon.ctl(["set", "--servers", "5"])
         #expect(set.exitCode == 1, "\(set)")
@@ -386,7 +359,7 @@ import Glibc
         try FileManager.default.createSymbolicLink(
             atPath: bots.appendingPathComponent("main.json").path, withDestinationPath: other.path)
 
-        let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(nil))
+        let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(nil).render)
         defer { daemon.signal(SIGKILL) }
         let counts = try Self.bot(try await daemon.statusJSON())["counts"] as? [String: Any]
         #expect(counts?["servers"] as? Int != 4242, "read through the link: \(String(describing: counts))")

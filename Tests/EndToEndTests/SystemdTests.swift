@@ -8,33 +8,18 @@ import Glibc
 /// systemd integration end to end: the real daemon with `NOTIFY_SOCKET` on a datagram socket the
 /// test binds, as systemd would, plus the unit files checked by `systemd-analyze`.
 @Suite(.serialized) struct SystemdTests {
-    static func config(_ list: FakeBotList, targets: [String] = ["topgg"]) -> (URL) throws -> String {
-        { dir in
-            var text = DaemonHarness.daemonSection(dir) + """
-                [bot]
-                id = "123456789012345678"
-
-                """
-            for name in targets {
-                let token = try DaemonHarness.writeToken("tok-SECRET-\(name)", named: name, in: dir)
-                text += """
-
-                    [targets.\(name)]
-                    provider = "topgg"
-                    token_file = "\(token)"
-                    base_url = "\(list.baseURL)/\(name)"
-
-                    """
-            }
-            return text
-        }
+    /// One bot with a top.gg-shaped target per name in `targets`, each at its own path of `list`.
+    static func config(_ list: FakeBotList, targets: [String] = ["topgg"]) -> TestConfiguration {
+        TestConfiguration(bot: .init(id: "123456789012345678", targets: targets.map { name in
+            .init(name, provider: "topgg", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+        }))
     }
 
     @Test func readyArrivesOnlyOnceTheControlSocketAccepts() async throws {
         try await FakeBotList.withServer { list in
             let notify = try NotifySocket.bind()
             defer { notify.close() }
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify, waitForSocket: false)
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render, notifySocket: notify, waitForSocket: false)
             defer { daemon.cleanup() }
             let ready = try await notify.waitFor({ $0.isReady }, timeout: .seconds(15))
             // At the moment READY=1 arrives, a client can already connect and be served.
@@ -50,11 +35,10 @@ import Glibc
             let notify = try NotifySocket.bind()
             defer { notify.close() }
             let daemon = try await DaemonHarness.start(
-                configTOML: Self.config(list), environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
+                configTOML: Self.config(list).render, environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
             defer { daemon.cleanup() }
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-            while notify.messages().filter(\.isWatchdog).count < 6, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil("six watchdog pings", timeout: .seconds(10)) {
+                notify.messages().filter(\.isWatchdog).count >= 6
             }
             let pings = notify.messages().filter(\.isWatchdog)
             #expect(pings.count >= 6)
@@ -69,13 +53,13 @@ import Glibc
         try await FakeBotList.withServer { list in
             let notify = try NotifySocket.bind()
             defer { notify.close() }
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify)
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render, notifySocket: notify)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "5"])
             _ = try await list.waitForRequests(path: "/topgg/v1/projects/@me/metrics", count: 1, timeout: .seconds(10))
             _ = try await notify.waitFor({ $0.isReady }, timeout: .seconds(5))
             // Add a list, then SIGHUP: the new list gets the cached counts, the old one keeps its state.
-            try daemon.writeConfig(Self.config(list, targets: ["topgg", "second"]))
+            try daemon.writeConfig(Self.config(list, targets: ["topgg", "second"]).render)
             daemon.signal(SIGHUP)
             let reloading = try await notify.waitFor({ $0.isReloading }, timeout: .seconds(10))
             let usec = try #require(reloading.fields["MONOTONIC_USEC"].flatMap { UInt64($0) })
@@ -98,9 +82,11 @@ import Glibc
         try await FakeBotList.withServer { list in
             let notify = try NotifySocket.bind()
             defer { notify.close() }
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify)
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render, notifySocket: notify)
             defer { daemon.cleanup() }
-            try daemon.writeConfig { dir in try Self.config(list)(dir) + "\n[targets.broken]\nprovider = \"nosuchlist\"\n" }
+            var broken = Self.config(list)
+            broken.extraTOML = "[targets.broken]\nprovider = \"nosuchlist\"\n"
+            try daemon.writeConfig(broken.render)
             let reload = try await daemon.ctl(["reload"])
             #expect(reload.exitCode == 1, "\(reload)")
             #expect(reload.stderr.contains("reload_failed"))
@@ -115,7 +101,7 @@ import Glibc
             #expect(json.stdout.contains(#""last_reload_error" : "#))
             #expect(!json.stdout.contains(#""name" : "broken""#))
             // Fixing the file and reloading succeeds.
-            try daemon.writeConfig(Self.config(list))
+            try daemon.writeConfig(Self.config(list).render)
             let fixed = try await daemon.ctl(["reload"])
             #expect(fixed.exitCode == 0, "\(fixed)")
             #expect(fixed.stdout.contains("1 bot(s), 1 target(s)"))
@@ -126,7 +112,7 @@ import Glibc
         try await FakeBotList.withServer { list in
             let notify = try NotifySocket.bind()
             defer { notify.close() }
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list), notifySocket: notify)
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render, notifySocket: notify)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "5"])
             daemon.signal(SIGTERM)
@@ -143,7 +129,7 @@ import Glibc
             let notify = try NotifySocket.bind()
             defer { notify.close() }
             let daemon = try await DaemonHarness.start(
-                configTOML: Self.config(list), environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
+                configTOML: Self.config(list).render, environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
             defer { daemon.cleanup() }
             _ = try await notify.waitFor({ $0.isWatchdog }, timeout: .seconds(10))
             daemon.signal(SIGTERM)
@@ -164,7 +150,7 @@ import Glibc
             let notify = try NotifySocket.bind()
             defer { notify.close() }
             let daemon = try await DaemonHarness.start(
-                configTOML: Self.config(list, targets: ["topgg", "slow", "deferred"]),
+                configTOML: Self.config(list, targets: ["topgg", "slow", "deferred"]).render,
                 environment: ["WATCHDOG_USEC": "2000000"], notifySocket: notify)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "5"])
@@ -194,7 +180,7 @@ import Glibc
 
     @Test func staleSocketIsReplacedButALiveDaemonIsNot() async throws {
         try await FakeBotList.withServer { list in
-            let daemon = try await DaemonHarness.start(configTOML: Self.config(list))
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             // A second daemon on the same socket (with a state directory of its own, else the state
             // directory's lock would refuse it first) refuses to start.
@@ -224,7 +210,9 @@ import Glibc
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("state"), withIntermediateDirectories: true)
             let activated = dir.appendingPathComponent("activated.sock").path
             // control_socket points elsewhere: only the passed descriptor can answer.
-            let config = try Self.config(list)(dir).replacingOccurrences(of: "control.sock", with: "unused.sock")
+            var unused = Self.config(list)
+            unused.controlSocket = "unused.sock"
+            let config = try unused.render(in: dir)
             try config.write(to: dir.appendingPathComponent("botstatsd.toml"), atomically: true, encoding: .utf8)
             // What systemd does: bind, listen, pass it as fd 3 with LISTEN_* naming our pid.
             let launcher = """

@@ -17,12 +17,7 @@ import Testing
 /// then the test's overrides. A harness that is dropped while its daemon runs kills it with SIGKILL.
 ///
 /// ```swift
-/// let daemon = try await DaemonHarness.start { dir in
-///     DaemonHarness.daemonSection(dir) + """
-///     [bot]
-///     id = "42"
-///     """
-/// }
+/// let daemon = try await DaemonHarness.start(configTOML: TestConfiguration(bot: .init(id: "42")).render)
 /// let result = try await daemon.ctl(["set", "--servers", "10"])
 /// #expect(try await daemon.stop() == 0)
 /// daemon.cleanup()
@@ -113,8 +108,8 @@ final class DaemonHarness: Sendable {
     ///
     /// - Parameters:
     ///   - configTOML: returns the text of `botstatsd.toml`; it receives the directory (with `state/` already
-    ///     created) so it can place token files or state files and name them. Start it with
-    ///     ``daemonSection(_:)``.
+    ///     created) so it can place token files or state files and name them. Pass
+    ///     ``TestConfiguration/render(in:)``; hand-written TOML starts with ``daemonSection(_:)``.
     ///   - extraArgs: arguments after `--config PATH`, e.g. `["--dry-run"]`.
     ///   - environment: variables set for the daemon, e.g. `["WATCHDOG_USEC": "2000000"]`.
     ///   - notifySocket: passed as `NOTIFY_SOCKET`; without it the variable is unset.
@@ -282,7 +277,6 @@ final class DaemonHarness: Sendable {
 
     // MARK: Output
 
-    /// Everything the daemon wrote to stdout and stderr so far, interleaved as written.
     /// `botstatsctl status --json`, parsed; records an issue when the command fails.
     func statusJSON() async throws -> [String: Any] {
         let result = try await ctl(["status", "--json"])
@@ -314,31 +308,38 @@ final class DaemonHarness: Sendable {
         }
     }
 
+    /// Everything the daemon wrote to stdout and stderr so far, interleaved as written.
     func log() -> String {
         process.standardOutput.text()
     }
 
-    /// Waits until the captured output contains `text`.
+    /// How many times `text` occurs in the captured output so far.
+    func logCount(of text: String) -> Int {
+        log().components(separatedBy: text).count - 1
+    }
+
+    /// Waits until the captured output contains `text`, at least `occurrences` times.
     ///
     /// - Throws: ``SupportError`` quoting the output when `timeout` passes or the daemon exits without writing it.
-    func waitForLog(containing text: String, timeout: Duration) async throws {
+    func waitForLog(containing text: String, occurrences: Int = 1, timeout: Duration) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
+        let times = occurrences == 1 ? "" : " \(occurrences) times"
         while true {
-            if log().contains(text) {
+            if logCount(of: text) >= occurrences {
                 return
             }
             if let code = process.exitStatus {
                 await process.drainOutput()
-                if log().contains(text) {
+                if logCount(of: text) >= occurrences {
                     return
                 }
                 throw SupportError(
-                    "\(name) exited with code \(code) without logging \"\(text)\"\n--- output ---\n\(log())"
+                    "\(name) exited with code \(code) without logging \"\(text)\"\(times)\n--- output ---\n\(log())"
                 )
             }
             if ContinuousClock.now >= deadline {
                 throw SupportError(
-                    "\(name) did not log \"\(text)\" within \(timeout)\n--- output ---\n\(log())"
+                    "\(name) did not log \"\(text)\"\(times) within \(timeout)\n--- output ---\n\(log())"
                 )
             }
             try await Task.sleep(for: .milliseconds(20))

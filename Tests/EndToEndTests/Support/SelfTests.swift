@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 /// Proves the end-to-end support works on its own, without botstatsd: if these fail, the end-to-end tests'
@@ -355,6 +356,78 @@ struct SupportSelfTests {
         } catch let error as SupportError {
             #expect(error.description.contains("swift build"))
         }
+    }
+
+    // MARK: TestConfiguration and waitUntil
+
+    @Test func testConfigurationWritesTokensDropInsAndTheMainFile() throws {
+        let dir = try TemporaryDirectory.make(prefix: "bsd-cfgself-")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = TestConfiguration(
+            bot: .init(id: "42", repostInterval: "2s", targets: [
+                .init("topgg", token: "shared\n", baseURL: "http://x/topgg"),
+                .init("dbl", provider: "discordbotlist", token: "shared\n", baseURL: nil),
+            ]),
+            retry: .init(maxAttempts: 2, timeout: "5s"))
+        config.metricsListen = "127.0.0.1:9100"
+        config.stateDirectory = "/elsewhere/state"
+        config.dropIns["second"] = .init(id: "43", discord: .init(token: "disc\"tok", baseURL: "http://x/discord"))
+        config.extraTOML = "[targets.extra]\nprovider = \"x\""
+        let text = try config.render(in: dir)
+        let token = dir.appendingPathComponent("tokens/main.topgg").path
+        #expect(text == """
+            [daemon]
+            control_socket = "\(dir.path)/control.sock"
+            state_directory = "/elsewhere/state"
+            log_level = "debug"
+            metrics_listen = "127.0.0.1:9100"
+
+            [retry]
+            max_attempts = 2
+            timeout = "5s"
+
+            [bot]
+            id = "42"
+            repost_interval = "2s"
+
+            [targets.topgg]
+            token_file = "\(token)"
+            base_url = "http://x/topgg"
+
+            [targets.dbl]
+            provider = "discordbotlist"
+            token_file = "\(token)"
+
+            [targets.extra]
+            provider = "x"
+
+            """)
+        // One file per distinct token, kept exactly, mode 0600.
+        #expect(try String(contentsOfFile: token, encoding: .utf8) == "shared\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: token)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let tokens = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tokens").path)
+        #expect(Set(tokens) == ["main.topgg", "second.discord"])
+        let dropIn = try String(contentsOf: dir.appendingPathComponent("bots.d/second.toml"), encoding: .utf8)
+        #expect(dropIn.hasPrefix("[bot]\nid = \"43\"\nsource = \"discord\"\n"), "\(dropIn)")
+        #expect(try String(contentsOf: dir.appendingPathComponent("tokens/second.discord"), encoding: .utf8) == "disc\"tok")
+
+        // A configuration without the drop-in removes its file.
+        config.dropIns = [:]
+        _ = try config.render(in: dir)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("bots.d").path).isEmpty)
+    }
+
+    @Test func waitUntilReturnsOnceTheConditionHoldsAndNamesWhatItWaitedFor() async throws {
+        let calls = Mutex(0)
+        try await waitUntil("three calls", timeout: .seconds(5), interval: .milliseconds(1)) {
+            calls.withLock { $0 += 1; return $0 >= 3 }
+        }
+        #expect(calls.withLock { $0 } == 3)
+        let error = await #expect(throws: SupportError.self) {
+            try await waitUntil("never", timeout: .milliseconds(30), describe: { "still nothing" }) { false }
+        }
+        #expect(error?.description.contains("for never; last seen: still nothing") == true, "\(String(describing: error))")
     }
 
     // MARK: Helpers
