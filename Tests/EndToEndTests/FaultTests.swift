@@ -206,6 +206,24 @@ import Glibc
         }
     }
 
+    /// A stop whose final write fails says so; it used to log "state saved" all the same.
+    @Test func aStopThatCannotSaveTheStateSaysSo() async throws {
+        try await FakeBotList.withServer { list in
+            let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
+            defer { daemon.cleanup() }
+            #expect(try await daemon.ctl(["set", "--servers", "100"]).exitCode == 0)
+            try await Self.waitForSavedPosts(1, to: "dbl", in: daemon.directory)
+            let bots = daemon.stateDirectory.appendingPathComponent("bots")
+            try FileManager.default.removeItem(at: bots)
+            try Data("not a directory\n".utf8).write(to: bots)
+            #expect(try await daemon.ctl(["set", "--servers", "200"]).exitCode == 1)
+            #expect(try await daemon.stop() == 0)
+            let log = daemon.log()
+            #expect(log.contains("<3>stopped; the state could not be saved"), "\(log)")
+            #expect(!log.contains("state saved; stopped"), "\(log)")
+        }
+    }
+
     @Test func misbehavingListsCostBoundedTimeAndMemory() async throws {
         try await FakeBotList.withServer { list in
             let names = ["reset", "silent", "huge", "garbage", "redirect"]

@@ -207,9 +207,13 @@ extension PostingEngine {
 
     /// Writes every dirty bot and answers every waiting `set`, here and now: the end of a stop,
     /// once the persistence loop has ended (no write of its can be under way).
-    func writeEverythingNow() {
+    ///
+    /// - Returns: why the state is not all on disk, or nil when it is.
+    func writeEverythingNow() -> String? {
         let batch = takeBatch()
-        finishWrite(batch, failures: stateFile.save(bots: batch.bots))
+        let failures = stateFile.save(bots: batch.bots)
+        finishWrite(batch, failures: failures)
+        return failures.values.first?.description ?? persistence.lastError
     }
 
     /// Remembers what the state files held at start, for putting back counts a write fails to save.

@@ -121,8 +121,11 @@ extension PostingEngine: Service {
             }
         }
         // The persistence loop wrote everything before it ended; anything changed since is written now.
-        writeEverythingNow()
-        logger.notice("state saved; stopped")
+        if let unsaved = writeEverythingNow() {
+            logger.error("stopped; the state could not be saved: \(unsaved)")
+        } else {
+            logger.notice("state saved; stopped")
+        }
     }
 
     // MARK: - Target worker
