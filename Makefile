@@ -34,7 +34,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR   := $(CURDIR)/run/demo
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release man completions run test test-netns test-systemd bench install deb clean
+.PHONY: all deps build release man completions run test test-netns test-systemd format lint bench install deb clean
 
 all: build
 
@@ -80,11 +80,20 @@ completions:
 
 # Serially: the end-to-end tests time real daemons (sub-second answers under hostile load,
 # watchdog gaps), which means nothing on 2 cores shared with a 100 MiB answer and 1,000 bots.
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
 	$(MAKE) test-netns
 	$(MAKE) test-systemd
+
+# The code's layout is swift-format's (configuration in .swift-format; only its pretty printer,
+# no lint rules): `make format` rewrites the sources, `make lint` (part of `make test`) fails on
+# any difference.
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Sources Tests Package.swift
 
 # The network intake across real hosts: network namespaces joined by veth pairs, the daemon in
 # one, eight shard clients in the others. Needs root; without root it prints that it was skipped.

@@ -34,7 +34,8 @@ public enum HealthCheck {
                     // Waiting is normal for a while; not posting for two repost intervals is not.
                     let since = target.lastSuccessAt ?? bot.counts.updatedAt
                     if let since, now.timeIntervalSince(since) > allowed {
-                        let last = target.lastSuccessAt == nil
+                        let last =
+                            target.lastSuccessAt == nil
                             ? "never posted" : "last posted \(DurationText.format(roundedToSeconds: .seconds(now.timeIntervalSince(since)))) ago"
                         critical.append("\(name) \(target.state.rawValue), \(last)")
                     } else {

@@ -232,7 +232,6 @@ public struct HeldStatus: Decodable, Sendable, Equatable {
         self.reason = reason
     }
 
-
     enum CodingKeys: String, CodingKey {
         case servers, users, shards, reason
     }

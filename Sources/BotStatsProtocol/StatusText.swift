@@ -10,7 +10,8 @@ public enum StatusText {
         /// Lines before this index are cleaned already (and table rows may hold colour codes).
         var cleanedLines = 0
         lines.append(
-            "botstatsd \(report.version), pid \(report.pid), up \(DurationText.format(roundedToSeconds: .seconds(report.uptimeSeconds))), config \(report.configPath) loaded \(ago(report.configLoadedAt, now: now))")
+            "botstatsd \(report.version), pid \(report.pid), up \(DurationText.format(roundedToSeconds: .seconds(report.uptimeSeconds))), config \(report.configPath) loaded \(ago(report.configLoadedAt, now: now))"
+        )
         if let error = report.lastReloadError { lines.append("  last reload FAILED: \(error)") }
         if report.dryRun {
             lines.append("  DRY RUN: nothing is sent to any list; requests are only logged, and no list has accepted anything")
@@ -54,7 +55,8 @@ public enum StatusText {
                 } else {
                     window = "-"
                 }
-                let nextAttempt = target.nextAttemptAt.map { $0 > now ? "in " + DurationText.format(roundedToSeconds: .seconds($0.timeIntervalSince(now))) : "now" } ?? "-"
+                let nextAttempt =
+                    target.nextAttemptAt.map { $0 > now ? "in " + DurationText.format(roundedToSeconds: .seconds($0.timeIntervalSince(now))) : "now" } ?? "-"
                 rows.append([
                     target.name, target.provider, target.state.rawValue,
                     target.lastSuccessAt.map { ago($0, now: now) } ?? "never",

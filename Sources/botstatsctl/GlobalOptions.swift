@@ -61,7 +61,7 @@ struct GlobalOptions: ParsableArguments {
             return result
         }
         if case .object(let error)? = object["error"], case .string(let code)? = error["code"],
-           case .string(let message)? = error["message"]
+            case .string(let message)? = error["message"]
         {
             if json {
                 print(line)

@@ -13,10 +13,12 @@ import Glibc
 
     static func config(_ list: FakeBotList, repost: String = "1h", metricsListen: String? = nil) -> TestConfiguration {
         var config = TestConfiguration(
-            bot: .init(id: "123456789012345678", repostInterval: repost, targets: [
-                .init("topgg", token: "tgg-SECRET-cp-1", baseURL: "\(list.baseURL)/topgg"),
-                .init("dbl", provider: "discordbotlist", token: "dbl-SECRET-cp-2", baseURL: "\(list.baseURL)/dbl"),
-            ]),
+            bot: .init(
+                id: "123456789012345678", repostInterval: repost,
+                targets: [
+                    .init("topgg", token: "tgg-SECRET-cp-1", baseURL: "\(list.baseURL)/topgg"),
+                    .init("dbl", provider: "discordbotlist", token: "dbl-SECRET-cp-2", baseURL: "\(list.baseURL)/dbl"),
+                ]),
             retry: .init(maxAttempts: 3, baseDelay: "100ms", maxDelay: "1m"))
         config.metricsListen = metricsListen
         return config

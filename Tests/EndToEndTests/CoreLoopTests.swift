@@ -14,10 +14,12 @@ import Testing
     /// trailing newline).
     static func config(_ list: FakeBotList, repost: String = "1h") -> TestConfiguration {
         TestConfiguration(
-            bot: .init(id: botID, repostInterval: repost, targets: [
-                .init("topgg", token: topggToken, baseURL: "\(list.baseURL)/topgg"),
-                .init("dbl", provider: "discordbotlist", token: dblToken + "\n", baseURL: "\(list.baseURL)/dbl"),
-            ]),
+            bot: .init(
+                id: botID, repostInterval: repost,
+                targets: [
+                    .init("topgg", token: topggToken, baseURL: "\(list.baseURL)/topgg"),
+                    .init("dbl", provider: "discordbotlist", token: dblToken + "\n", baseURL: "\(list.baseURL)/dbl"),
+                ]),
             retry: .init(baseDelay: "200ms", maxDelay: "1m", timeout: "5s"))
     }
 
@@ -85,7 +87,8 @@ import Testing
             #expect(human.stdout.contains("topgg"))
             #expect(human.stdout.contains("dbl"))
             #expect(try await daemon.stop() == 0)
-            Self.assertNoTokens(daemon.log(), human.stdout, try String(contentsOf: daemon.stateDirectory.appendingPathComponent("bots/main.json"), encoding: .utf8))
+            Self.assertNoTokens(
+                daemon.log(), human.stdout, try String(contentsOf: daemon.stateDirectory.appendingPathComponent("bots/main.json"), encoding: .utf8))
         }
     }
 
@@ -114,9 +117,11 @@ import Testing
     @Test func exhaustedRateLimitWindowDelaysTheNextPost() async throws {
         try await FakeBotList.withServer { list in
             let reset = Int(Date().timeIntervalSince1970) + 4
-            list.script(path: Self.topggPath, [
-                FakeResponse(status: 200, headers: [("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(reset)")])
-            ])
+            list.script(
+                path: Self.topggPath,
+                [
+                    FakeResponse(status: 200, headers: [("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(reset)")])
+                ])
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             _ = try await daemon.ctl(["set", "--servers", "10"])
@@ -288,13 +293,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("botstatsd.toml")
         try """
-            [bot]
-            id = "123456789012345678"
-            repost_interval = "soon"
+        [bot]
+        id = "123456789012345678"
+        repost_interval = "soon"
 
-            [targets.topgg]
-            token_file = "\(dir.path)/missing-token"
-            """.write(to: file, atomically: true, encoding: .utf8)
+        [targets.topgg]
+        token_file = "\(dir.path)/missing-token"
+        """.write(to: file, atomically: true, encoding: .utf8)
         let check = try await ProcessRunner.run(Binaries.daemon, ["--check-config", "--config", file.path])
         #expect(check.exitCode == 78)
         #expect(check.stderr.contains("bot.repost_interval"))
@@ -306,12 +311,12 @@ import Testing
         let token = dir.appendingPathComponent("token")
         try "abcdefgh".write(to: token, atomically: true, encoding: .utf8)
         try """
-            [bot]
-            id = "123456789012345678"
+        [bot]
+        id = "123456789012345678"
 
-            [targets.topgg]
-            token_file = "\(token.path)"
-            """.write(to: file, atomically: true, encoding: .utf8)
+        [targets.topgg]
+        token_file = "\(token.path)"
+        """.write(to: file, atomically: true, encoding: .utf8)
         let good = try await ProcessRunner.run(Binaries.daemon, ["--check-config"], environment: ["BOTSTATSD_CONFIG": file.path])
         #expect(good.exitCode == 0, "\(good.stderr)")
         #expect(good.stdout == "OK\n")

@@ -18,13 +18,15 @@ import Testing
     @Test func countsComeFromDiscordUnderItsRateLimit() async throws {
         try await FakeBotList.withServer { list in
             let path = "/discord/api/v10/applications/@me"
-            list.script(path: path, [
-                FakeResponse(
-                    status: 429,
-                    headers: [("X-RateLimit-Limit", "5"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "1.5")],
-                    body: #"{"message":"You are being rate limited.","retry_after":1.5,"global":false}"#),
-                FakeResponse(status: 200, body: #"{"id":"123456789012345678","approximate_guild_count":4321}"#),
-            ], then: .status(401, body: #"{"message":"401: Unauthorized"}"#))
+            list.script(
+                path: path,
+                [
+                    FakeResponse(
+                        status: 429,
+                        headers: [("X-RateLimit-Limit", "5"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "1.5")],
+                        body: #"{"message":"You are being rate limited.","retry_after":1.5,"global":false}"#),
+                    FakeResponse(status: 200, body: #"{"id":"123456789012345678","approximate_guild_count":4321}"#),
+                ], then: .status(401, body: #"{"message":"401: Unauthorized"}"#))
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list, repost: "3s").render)
             defer { daemon.cleanup() }
             let fetches = try await list.waitForRequests(path: path, count: 2, timeout: .seconds(10))

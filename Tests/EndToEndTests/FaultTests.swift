@@ -15,11 +15,13 @@ import Glibc
     /// targets without a list).
     static func config(_ list: FakeBotList?, targets: [String] = ["dbl"], timeout: String = "2s") -> TestConfiguration {
         TestConfiguration(
-            bot: .init(id: "123456789012345678", targets: list.map { list in
-                targets.map { name in
-                    TestConfiguration.Target(name, provider: "discordbotlist", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
-                }
-            } ?? []),
+            bot: .init(
+                id: "123456789012345678",
+                targets: list.map { list in
+                    targets.map { name in
+                        TestConfiguration.Target(name, provider: "discordbotlist", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+                    }
+                } ?? []),
             retry: .init(maxAttempts: 2, baseDelay: "100ms", maxDelay: "1m", timeout: timeout))
     }
 
@@ -36,7 +38,7 @@ import Glibc
     static func savedBot(_ dir: URL) -> [String: Any]? {
         let file = dir.appendingPathComponent("state/bots/main.json")
         guard let data = FileManager.default.contents(atPath: file.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object["bot"] as? [String: Any]
     }
@@ -67,7 +69,7 @@ import Glibc
                 while !Task.isCancelled {
                     progress.withLock { $0.sent = servers }
                     guard (try? client.send(#"{"v":1,"cmd":"set","servers":\#(servers)}"#)) != nil,
-                          let reply = try? client.readLine(timeout: .seconds(5)), reply.contains(#""ok":true"#)
+                        let reply = try? client.readLine(timeout: .seconds(5)), reply.contains(#""ok":true"#)
                     else { return }
                     progress.withLock { $0.acked = servers }
                     servers += 1

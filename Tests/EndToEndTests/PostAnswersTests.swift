@@ -9,9 +9,11 @@ import Testing
     /// top.gg-shaped targets named `names`, each at its own path of `list`.
     static func config(_ list: FakeBotList, targets names: [String]) -> TestConfiguration {
         TestConfiguration(
-            bot: .init(id: "123456789012345678", targets: names.map { name in
-                .init(name, provider: "topgg", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
-            }),
+            bot: .init(
+                id: "123456789012345678",
+                targets: names.map { name in
+                    .init(name, provider: "topgg", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+                }),
             retry: .init(baseDelay: "20s", maxDelay: "1m", timeout: "5s"))
     }
 

@@ -42,14 +42,18 @@ import Testing
     @Test func anExhaustedItemOnASecondRateLimitLineHoldsTheNextPost() async throws {
         try await FakeBotList.withServer { list in
             // express-rate-limit with two limiters: one line each; the per-5-seconds one is spent.
-            list.script(path: Self.path, [
-                FakeResponse(status: 200, headers: [
-                    ("RateLimit-Policy", #""6-in-1hr"; q=6; w=3600"#),
-                    ("RateLimit-Policy", #""1-in-5sec"; q=1; w=5"#),
-                    ("RateLimit", #""6-in-1hr"; r=5; t=3600"#),
-                    ("RateLimit", #""1-in-5sec"; r=0; t=5"#),
+            list.script(
+                path: Self.path,
+                [
+                    FakeResponse(
+                        status: 200,
+                        headers: [
+                            ("RateLimit-Policy", #""6-in-1hr"; q=6; w=3600"#),
+                            ("RateLimit-Policy", #""1-in-5sec"; q=1; w=5"#),
+                            ("RateLimit", #""6-in-1hr"; r=5; t=3600"#),
+                            ("RateLimit", #""1-in-5sec"; r=0; t=5"#),
+                        ])
                 ])
-            ])
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             #expect(try await daemon.ctl(["set", "--servers", "10"]).exitCode == 0)
@@ -85,9 +89,11 @@ import Testing
 
     @Test func cloudflares522WithRetryAfterIsRetriedAfterTheWait() async throws {
         try await FakeBotList.withServer { list in
-            list.script(path: Self.path, [
-                FakeResponse(status: 522, headers: [("Retry-After", "3"), ("Content-Type", "text/plain")], body: "error code: 522")
-            ])
+            list.script(
+                path: Self.path,
+                [
+                    FakeResponse(status: 522, headers: [("Retry-After", "3"), ("Content-Type", "text/plain")], body: "error code: 522")
+                ])
             let daemon = try await DaemonHarness.start(configTOML: Self.config(list).render)
             defer { daemon.cleanup() }
             #expect(try await daemon.ctl(["set", "--servers", "10"]).exitCode == 0)

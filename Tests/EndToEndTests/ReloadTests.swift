@@ -5,13 +5,18 @@ import Testing
 @Suite(.serialized) struct ReloadTests {
     /// The main bot, with `mainTargets` top.gg targets, plus, when `second` is true, a drop-in bot `second`.
     static func config(_ list: FakeBotList, second: Bool, mainTargets: Int = 1) -> TestConfiguration {
-        var config = TestConfiguration(bot: .init(id: "100000000000000000", targets: (0..<mainTargets).map { index in
-            .init("t\(index)", provider: "topgg", token: "tok-SECRET-main", baseURL: "\(list.baseURL)/main\(index)")
-        }))
+        var config = TestConfiguration(
+            bot: .init(
+                id: "100000000000000000",
+                targets: (0..<mainTargets).map { index in
+                    .init("t\(index)", provider: "topgg", token: "tok-SECRET-main", baseURL: "\(list.baseURL)/main\(index)")
+                }))
         if second {
-            config.dropIns["second"] = .init(id: "200000000000000000", targets: [
-                .init("dbl", provider: "discordbotlist", token: "tok-SECRET-second", baseURL: "\(list.baseURL)/second")
-            ])
+            config.dropIns["second"] = .init(
+                id: "200000000000000000",
+                targets: [
+                    .init("dbl", provider: "discordbotlist", token: "tok-SECRET-second", baseURL: "\(list.baseURL)/second")
+                ])
         }
         return config
     }

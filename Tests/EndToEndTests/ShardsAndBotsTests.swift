@@ -13,10 +13,13 @@ import Glibc
 
     /// discordbotlist and top.gg on `list`, sharing one token file.
     static func config(_ list: FakeBotList) -> TestConfiguration {
-        TestConfiguration(bot: .init(id: botID, targets: [
-            .init("dbl", provider: "discordbotlist", token: "SECRET-shards", baseURL: "\(list.baseURL)/dbl"),
-            .init("topgg", token: "SECRET-shards", baseURL: "\(list.baseURL)/topgg"),
-        ]))
+        TestConfiguration(
+            bot: .init(
+                id: botID,
+                targets: [
+                    .init("dbl", provider: "discordbotlist", token: "SECRET-shards", baseURL: "\(list.baseURL)/dbl"),
+                    .init("topgg", token: "SECRET-shards", baseURL: "\(list.baseURL)/topgg"),
+                ]))
     }
 
     @Test func eightShardProcessesReportingAtOnceSumExactlyAndSurviveARestart() async throws {
@@ -91,9 +94,11 @@ import Glibc
         try await FakeBotList.withServer { list in
             var config = TestConfiguration()
             for (index, name) in ["alpha", "beta", "gamma"].enumerated() {
-                config.dropIns[name] = .init(id: "10000000000000000\(index)", targets: [
-                    .init("dbl", provider: "discordbotlist", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
-                ])
+                config.dropIns[name] = .init(
+                    id: "10000000000000000\(index)",
+                    targets: [
+                        .init("dbl", provider: "discordbotlist", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+                    ])
             }
             let daemon = try await DaemonHarness.start(configTOML: config.render)
             defer { daemon.cleanup() }
@@ -154,7 +159,9 @@ import Glibc
             let statusTime = statusStart.duration(to: .now)
             #expect(status.contains(#""name":"bot0999""#))
             let rss = Self.residentKiB(pid: daemon.pid)
-            print("1000 bots x 5 lists: start to ready \(loaded), 1000 sets + 5000 posts \(round), status \(statusTime) (\(status.utf8.count) bytes), RSS \(rss / 1024) MiB")
+            print(
+                "1000 bots x 5 lists: start to ready \(loaded), 1000 sets + 5000 posts \(round), status \(statusTime) (\(status.utf8.count) bytes), RSS \(rss / 1024) MiB"
+            )
             #expect(round < .seconds(120))
             #expect(statusTime < .seconds(5))
             #expect(rss < 512 * 1024, "resident memory \(rss) KiB")
@@ -163,7 +170,7 @@ import Glibc
 
     static func residentKiB(pid: Int32) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }

@@ -17,9 +17,11 @@ import Glibc
     /// `stateDirectory` replaces the harness's own `state/`: a second daemon on a first one's state.
     static func config(_ list: FakeBotList?, repost: String = "1h", stateDirectory: URL? = nil) -> TestConfiguration {
         var config = TestConfiguration(
-            bot: .init(id: botID, repostInterval: repost, targets: list.map { list in
-                [TestConfiguration.Target("dbl", provider: "discordbotlist", token: "tok-SECRET-dbl", baseURL: "\(list.baseURL)/dbl")]
-            } ?? []),
+            bot: .init(
+                id: botID, repostInterval: repost,
+                targets: list.map { list in
+                    [TestConfiguration.Target("dbl", provider: "discordbotlist", token: "tok-SECRET-dbl", baseURL: "\(list.baseURL)/dbl")]
+                } ?? []),
             retry: .init(baseDelay: "100ms", maxDelay: "1m", timeout: "5s"))
         if let stateDirectory { config.stateDirectory = stateDirectory.path }
         return config
@@ -59,7 +61,7 @@ import Glibc
     static func savedBot(_ dir: URL) -> [String: Any]? {
         let file = dir.appendingPathComponent("state/bots/main.json")
         guard let data = FileManager.default.contents(atPath: file.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object["bot"] as? [String: Any]
     }
@@ -132,12 +134,14 @@ import Glibc
             let dir = try TemporaryDirectory.make(prefix: "bsd-future-")
             defer { try? FileManager.default.removeItem(at: dir) }
             let future = Self.rfc3339(Date().addingTimeInterval(10 * 365 * 86400))
-            try Self.plant(Self.stateFile(#"""
-                "counts":{"servers":500,"updated_at":"\#(future)"},"counts_version":2,"last_posted_at":"\#(future)",
-                "targets":{"dbl":{"state":"rate_limited","delivered_version":1,"consecutive_failures":0,
-                "posts_total":3,"failures_total":1,"retries_total":0,"not_before":"\#(future)",
-                "last_attempt_at":"\#(future)","rate_limit":{"limit":60,"remaining":0,"reset_at":"\#(future)"}}}
-                """#), in: dir)
+            try Self.plant(
+                Self.stateFile(
+                    #"""
+                    "counts":{"servers":500,"updated_at":"\#(future)"},"counts_version":2,"last_posted_at":"\#(future)",
+                    "targets":{"dbl":{"state":"rate_limited","delivered_version":1,"consecutive_failures":0,
+                    "posts_total":3,"failures_total":1,"retries_total":0,"not_before":"\#(future)",
+                    "last_attempt_at":"\#(future)","rate_limit":{"limit":60,"remaining":0,"reset_at":"\#(future)"}}}
+                    """#), in: dir)
             let before = Date()
             let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
@@ -175,11 +179,13 @@ import Glibc
             defer { try? FileManager.default.removeItem(at: dir) }
             let future = Self.rfc3339(Date().addingTimeInterval(10 * 365 * 86400))
             // Everything delivered: only the repost timer can post, and it is due 2 s after "now".
-            try Self.plant(Self.stateFile(#"""
-                "counts":{"servers":500,"updated_at":"\#(future)"},"counts_version":2,"last_posted_at":"\#(future)",
-                "targets":{"dbl":{"state":"ok","delivered_version":2,"consecutive_failures":0,
-                "posts_total":1,"failures_total":0,"retries_total":0,"rate_limit":{}}}
-                """#), in: dir)
+            try Self.plant(
+                Self.stateFile(
+                    #"""
+                    "counts":{"servers":500,"updated_at":"\#(future)"},"counts_version":2,"last_posted_at":"\#(future)",
+                    "targets":{"dbl":{"state":"ok","delivered_version":2,"consecutive_failures":0,
+                    "posts_total":1,"failures_total":0,"retries_total":0,"rate_limit":{}}}
+                    """#), in: dir)
             let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list, repost: "2s").render)
             defer { daemon.signal(SIGKILL) }
             let posts = try await list.waitForRequests(path: Self.dblPath, count: 1, timeout: .seconds(15))
@@ -197,12 +203,14 @@ import Glibc
             let dir = try TemporaryDirectory.make(prefix: "bsd-intmax-")
             defer { try? FileManager.default.removeItem(at: dir) }
             let max = Int.max
-            try Self.plant(Self.stateFile(#"""
-                "counts":{"servers":500,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":2,
-                "targets":{"dbl":{"state":"retrying","delivered_version":1,"consecutive_failures":\#(max),
-                "posts_total":\#(max),"failures_total":\#(max),"retries_total":\#(max),
-                "failure_classes":{"5xx":\#(max),"timeout":-3},"rate_limit":{"limit":\#(max),"remaining":-1}}}
-                """#), in: dir)
+            try Self.plant(
+                Self.stateFile(
+                    #"""
+                    "counts":{"servers":500,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":2,
+                    "targets":{"dbl":{"state":"retrying","delivered_version":1,"consecutive_failures":\#(max),
+                    "posts_total":\#(max),"failures_total":\#(max),"retries_total":\#(max),
+                    "failure_classes":{"5xx":\#(max),"timeout":-3},"rate_limit":{"limit":\#(max),"remaining":-1}}}
+                    """#), in: dir)
             let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             let posts = try await list.waitForRequests(path: Self.dblPath, count: 2, timeout: .seconds(15))
@@ -231,11 +239,13 @@ import Glibc
             let max = UInt64.max
             // Posted a minute ago: nothing is due at the start.
             let posted = Self.rfc3339(Date().addingTimeInterval(-60))
-            try Self.plant(Self.stateFile(#"""
-                "counts":{"servers":500,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":\#(max),"last_posted_at":"\#(posted)",
-                "targets":{"dbl":{"state":"ok","delivered_version":\#(max),"consecutive_failures":0,
-                "posts_total":1,"failures_total":0,"retries_total":0,"rate_limit":{}}}
-                """#), in: dir)
+            try Self.plant(
+                Self.stateFile(
+                    #"""
+                    "counts":{"servers":500,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":\#(max),"last_posted_at":"\#(posted)",
+                    "targets":{"dbl":{"state":"ok","delivered_version":\#(max),"consecutive_failures":0,
+                    "posts_total":1,"failures_total":0,"retries_total":0,"rate_limit":{}}}
+                    """#), in: dir)
             let daemon = try await DaemonHarness.start(in: dir, configTOML: Self.config(list).render)
             defer { daemon.signal(SIGKILL) }
             // The file is kept, not moved aside: its counts are good.
@@ -263,7 +273,10 @@ import Glibc
     @Test(arguments: [
         ("negative servers", #""counts":{"servers":-5,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":1,"targets":{}"#),
         ("servers above 10^12", #""counts":{"servers":10000000000000,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":1,"targets":{}"#),
-        ("absurd shard count", #""counts_version":0,"targets":{},"shard_count":1000000000000000,"shard_reports":{"0":{"servers":5,"updated_at":"2026-01-01T00:00:00Z"}}"#),
+        (
+            "absurd shard count",
+            #""counts_version":0,"targets":{},"shard_count":1000000000000000,"shard_reports":{"0":{"servers":5,"updated_at":"2026-01-01T00:00:00Z"}}"#
+        ),
     ])
     func aFileWithCountsNoSetCouldStoreIsMovedAside(kind: String, members: String) async throws {
         try await FakeBotList.withServer { list in

@@ -10,9 +10,12 @@ import Glibc
 @Suite(.serialized) struct SystemdTests {
     /// One bot with a top.gg-shaped target per name in `targets`, each at its own path of `list`.
     static func config(_ list: FakeBotList, targets: [String] = ["topgg"]) -> TestConfiguration {
-        TestConfiguration(bot: .init(id: "123456789012345678", targets: targets.map { name in
-            .init(name, provider: "topgg", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
-        }))
+        TestConfiguration(
+            bot: .init(
+                id: "123456789012345678",
+                targets: targets.map { name in
+                    .init(name, provider: "topgg", token: "tok-SECRET-\(name)", baseURL: "\(list.baseURL)/\(name)")
+                }))
     }
 
     @Test func readyArrivesOnlyOnceTheControlSocketAccepts() async throws {

@@ -84,7 +84,9 @@ extension ConfigurationLoader {
             if let guess = SpellingSuggestion.closest(to: name, among: ProviderTable.acceptedNames) {
                 reader.error("provider", "missing: '\(name)' is not a built-in provider (did you mean \(guess)?), so provider must be set")
             } else {
-                reader.error("provider", "missing: '\(name)' is not a built-in provider, so provider must be set (one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
+                reader.error(
+                    "provider",
+                    "missing: '\(name)' is not a built-in provider, so provider must be set (one of: \(ProviderTable.acceptedNames.joined(separator: ", ")))")
             }
             return nil
         }

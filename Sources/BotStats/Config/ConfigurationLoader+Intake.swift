@@ -20,7 +20,8 @@ extension ConfigurationLoader {
         if let (host, _) = ListenAddress.split(listen), !ListenAddress.isPrivate(host), !allowPlaintext {
             daemon.error(
                 "intake_listen",
-                "\(host) is neither a loopback nor a private address, and the intake speaks plain HTTP: serve it on 127.0.0.1 behind a TLS reverse proxy, or set intake_allow_plaintext = true")
+                "\(host) is neither a loopback nor a private address, and the intake speaks plain HTTP: serve it on 127.0.0.1 behind a TLS reverse proxy, or set intake_allow_plaintext = true"
+            )
         }
         guard let intake else {
             daemon.error("intake_listen", "the intake is on but has no clients; add [intake.clients.NAME] with token_file and bots")

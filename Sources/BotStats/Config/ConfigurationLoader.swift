@@ -122,7 +122,8 @@ public struct ConfigurationLoader: Sendable {
             }
             return value.hasPrefix("/") ? value : directory + "/" + value
         }
-        let socket = path("control_socket")
+        let socket =
+            path("control_socket")
             ?? environment.runtimeDirectory.map { $0 + "/control.sock" } ?? "/run/botstatsd/control.sock"
         // 107 bytes is the limit of a Unix socket path; 4 are kept for the ".new" staging name.
         if socket.utf8.count > 103 { reader.error("control_socket", "path longer than 103 bytes (Unix sockets allow 107, 4 are needed while binding)") }

@@ -152,7 +152,9 @@ extension TOMLParser {
         default:
             throw TOMLSyntaxError(
                 position: start,
-                message: "unknown escape in a string; the escapes are \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX and \\UXXXXXXXX (for a backslash as written, use 'single quotes')")
+                message:
+                    "unknown escape in a string; the escapes are \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX and \\UXXXXXXXX (for a backslash as written, use 'single quotes')"
+            )
         }
         var value: UInt32 = 0
         for _ in 0..<digits {

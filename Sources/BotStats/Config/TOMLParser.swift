@@ -238,7 +238,9 @@ struct TOMLParser {
     /// A key as it would be written: bare when it can be, else quoted (for messages).
     func quotedIfNeeded(_ key: String) -> String {
         if !key.isEmpty, key.utf8.allSatisfy(Self.isBareKeyByte) { return key }
-        return "\"" + key.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() + "\""
+        return "\""
+            + key.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? String($0) : "\\u{\(String($0.value, radix: 16))}" }
+            .joined() + "\""
     }
 
     // MARK: - Values

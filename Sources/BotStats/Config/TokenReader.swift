@@ -55,7 +55,8 @@ struct TokenReader {
             result = TokenText.fromInline(value)
             if let mode = configMode, mode & 0o137 != 0 {
                 reader.warning(
-                    key, "inline token in a file with mode \(Self.octal(mode)); "
+                    key,
+                    "inline token in a file with mode \(Self.octal(mode)); "
                         + "use token_file or token_credential, or chmod 0600 the file")
             }
         }
@@ -78,7 +79,8 @@ struct TokenReader {
         case .success(let file):
             if file.mode & 0o137 != 0 {
                 reader.warning(
-                    key, "the token file has mode \(Self.octal(file.mode)), so other users can read the token; "
+                    key,
+                    "the token file has mode \(Self.octal(file.mode)), so other users can read the token; "
                         + "chmod 0600 it (0640 to share it with a group)")
             }
             return TokenText.fromFile(file.bytes)
@@ -111,7 +113,8 @@ struct TokenReader {
         } else {
             directory = credentialFallbackDirectory
             candidates = value.hasPrefix("token_") ? [value, String(value.dropFirst(6))] : [value]
-            whereToLook = "CREDENTIALS_DIRECTORY is not set (not started by systemd), so the credential is read from "
+            whereToLook =
+                "CREDENTIALS_DIRECTORY is not set (not started by systemd), so the credential is read from "
                 + "\(credentialFallbackDirectory), the directory the unit loads credentials from "
                 + "(LoadCredential=token:\(credentialFallbackDirectory)); it has no file of that name"
         }
@@ -124,7 +127,8 @@ struct TokenReader {
         case .success(let file):
             if environment.credentialsDirectory == nil, file.mode & 0o137 != 0 {
                 reader.warning(
-                    key, "the credential's file in \(credentialFallbackDirectory) has mode \(Self.octal(file.mode)), "
+                    key,
+                    "the credential's file in \(credentialFallbackDirectory) has mode \(Self.octal(file.mode)), "
                         + "so other users can read the token; chmod 0600 it")
             }
             return TokenText.fromFile(file.bytes)

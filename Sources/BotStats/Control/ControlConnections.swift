@@ -64,8 +64,9 @@ final class ControlConnections: Sendable {
                 let byAge: ((key: Int, value: Entry), (key: Int, value: Entry)) -> Bool = {
                     $0.value.lastActivity < $1.value.lastActivity
                 }
-                guard let victim = state.entries.filter({ $0.value.phase == .idle }).min(by: byAge)
-                    ?? state.entries.filter({ $0.value.phase == .writing }).min(by: byAge)
+                guard
+                    let victim = state.entries.filter({ $0.value.phase == .idle }).min(by: byAge)
+                        ?? state.entries.filter({ $0.value.phase == .writing }).min(by: byAge)
                 else { return (nil, nil) }
                 evicted = victim.value.channel
                 state.entries[victim.key] = nil

@@ -248,7 +248,6 @@ struct PeerGroupsLayout: Sendable {
     var groups: InlineArray<256, UInt32> = .init(repeating: 0)
 }
 
-
 /// `struct ucred` of `<sys/socket.h>`, which Glibc's Swift module hides behind `_GNU_SOURCE`:
 /// three 32-bit fields with no padding, so this struct has the same layout.
 struct PeerCredentialsLayout: Sendable {

@@ -45,7 +45,8 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
         }
         // Before the state is loaded and the control socket bound: a second daemon must touch neither.
         let stateLock = options.dryRun ? nil : try StateDirectoryLock.acquire(directory: configuration.daemon.stateDirectory)
-        let logSettings = options.logSettings
+        let logSettings =
+            options.logSettings
             ?? LiveLogSettings(level: configuration.daemon.logLevel, secrets: configuration.allSecrets)
         var httpClient: HTTPClient?
         let chosenTransport: any StatsTransport
@@ -101,8 +102,10 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
                 services.append(.init(service: WatchdogService(interval: interval, probe: engine, notifier: notifier, clock: clock)))
                 logger.info("watchdog on", metadata: ["interval": "\(DurationText.format(interval))"])
             }
-            services.append(.init(service: LifecycleNotifierService(
-                notifier: notifier, logger: logger, statusLine: { await engine.statusLine() })))
+            services.append(
+                .init(
+                    service: LifecycleNotifierService(
+                        notifier: notifier, logger: logger, statusLine: { await engine.statusLine() })))
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: options.handlesSignals ? [.sigterm, .sigint] : [],
                 logger: logger)

@@ -16,7 +16,7 @@ public struct IntakeAuthenticator: Sendable {
         guard let authorization else { return nil }
         let prefix = "Bearer "
         guard authorization.count > prefix.count,
-              authorization.prefix(prefix.count).lowercased() == prefix.lowercased()
+            authorization.prefix(prefix.count).lowercased() == prefix.lowercased()
         else { return nil }
         let presented = Array(authorization.utf8.dropFirst(prefix.utf8.count))
         var found: IntakeClient?

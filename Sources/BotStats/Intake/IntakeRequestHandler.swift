@@ -84,7 +84,7 @@ public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Durat
         }
         let parts = request.path.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "bots", let action = Action(rawValue: String(parts[4])),
-              Self.isBotName(parts[3])
+            Self.isBotName(parts[3])
         else {
             return .error(404, .notFound, "no such resource; try POST /v1/bots/BOT/counts or GET /v1/bots/BOT/status")
         }

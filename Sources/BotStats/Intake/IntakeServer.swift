@@ -102,10 +102,11 @@ public final class IntakeServer<C: Clock>: Service where C.Duration == Duration 
                     case .end:
                         guard let request = head else { return }
                         connections.touch(id, busy: true, now: .now)
-                        let answer = await handler.respond(to: IntakeRequest(
-                            method: request.method.rawValue, path: request.uri,
-                            authorization: request.headers.first(name: "Authorization"), body: body,
-                            bodyTooLarge: tooLarge, peer: peer))
+                        let answer = await handler.respond(
+                            to: IntakeRequest(
+                                method: request.method.rawValue, path: request.uri,
+                                authorization: request.headers.first(name: "Authorization"), body: body,
+                                bodyTooLarge: tooLarge, peer: peer))
                         var headers = HTTPHeaders()
                         headers.add(name: "Content-Type", value: "application/json")
                         headers.add(name: "Content-Length", value: "\(answer.body.utf8.count + 1)")
@@ -116,8 +117,10 @@ public final class IntakeServer<C: Clock>: Service where C.Duration == Duration 
                         let channel = connection.channel
                         let cutOff = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
                         defer { cutOff.cancel() }
-                        try await outbound.write(.head(HTTPResponseHead(
-                            version: request.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)))
+                        try await outbound.write(
+                            .head(
+                                HTTPResponseHead(
+                                    version: request.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)))
                         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: answer.body + "\n"))))
                         try await outbound.write(.end(nil))
                         guard keepAlive, connections.touch(id, busy: false, now: .now) else { return }

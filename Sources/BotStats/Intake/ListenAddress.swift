@@ -40,7 +40,7 @@ public enum ListenAddress {
     /// Splits `host:port` (IPv6 hosts in brackets); nil when it is not that.
     public static func split(_ listen: String) -> (host: String, port: Int)? {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (1...65535).contains(port)
+            (1...65535).contains(port)
         else { return nil }
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

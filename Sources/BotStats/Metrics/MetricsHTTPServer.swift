@@ -59,7 +59,8 @@ public final class MetricsHTTPServer: Service {
         }
         if !Self.isLoopback(host) {
             logger.warning(
-                "\(subject) is not a loopback address: whoever can reach it reads the metrics (bot names, counts, list states); keep it behind a firewall or bind 127.0.0.1")
+                "\(subject) is not a loopback address: whoever can reach it reads the metrics (bot names, counts, list states); keep it behind a firewall or bind 127.0.0.1"
+            )
         }
         logger.info("metrics endpoint listening", metadata: ["listen": "\(listen)"])
         return MetricsHTTPServer(channel: channel, render: render, logger: logger)

@@ -91,10 +91,12 @@ public enum CountsIntake {
             let reference = shardReference ?? max(bot.counts?.servers ?? 0, window.map(\.servers).max() ?? 0)
             if isDrop(candidate.servers, from: reference, dropGuard: dropGuard) {
                 // Per shard, only the shards themselves confirm; for totals, a second low report does.
-                let confirmed = shardReference == nil && bot.held.map { held in
-                    isDrop(held.counts.servers, from: reference, dropGuard: dropGuard)
-                        && candidate.servers <= held.counts.servers
-                } ?? false
+                let confirmed =
+                    shardReference == nil
+                    && bot.held.map { held in
+                        isDrop(held.counts.servers, from: reference, dropGuard: dropGuard)
+                            && candidate.servers <= held.counts.servers
+                    } ?? false
                 if !confirmed {
                     let percent = Int((dropGuard * 100).rounded())
                     return hold(

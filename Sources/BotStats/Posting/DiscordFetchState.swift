@@ -98,8 +98,10 @@ public struct DiscordFetchState<Instant: InstantProtocol & Sendable>: Sendable w
             notBefore = wait.map { now.advanced(by: $0) }
             return Outcome(
                 next: .keepLastCounts, error: lastError,
-                log: reading.notes + [LogEntry(
-                    .error, "could not fetch counts from Discord; keeping the last counts", metadata: ["error": error])])
+                log: reading.notes + [
+                    LogEntry(
+                        .error, "could not fetch counts from Discord; keeping the last counts", metadata: ["error": error])
+                ])
         }
     }
 

@@ -70,8 +70,9 @@ extension PostingEngine {
                     let target = Self.makeTarget(
                         targetSettings, record: PersistedTarget(), bot: bot.persisted, policy: policy,
                         now: now, wallNow: wallNow, generation: nextGeneration)
-                    spawnContinuation.yield(.target(
-                        bot: settings.name, target: targetSettings.name, generation: target.generation, wakes: target.wakes))
+                    spawnContinuation.yield(
+                        .target(
+                            bot: settings.name, target: targetSettings.name, generation: target.generation, wakes: target.wakes))
                     logger.notice("target added", metadata: ["bot.name": "\(settings.name)", "target.name": "\(targetSettings.name)"])
                     targets.append(target)
                 }
@@ -103,9 +104,10 @@ extension PostingEngine {
 
     private func retire(_ target: TargetRuntime, bot: String, reason: String) {
         for waiter in target.waiters {
-            waiter.continuation.resume(returning: PostResult(
-                bot: bot, target: target.settings.name, outcome: .stopped, state: target.machine.state,
-                httpStatus: nil, error: reason, nextAttemptAt: nil))
+            waiter.continuation.resume(
+                returning: PostResult(
+                    bot: bot, target: target.settings.name, outcome: .stopped, state: target.machine.state,
+                    httpStatus: nil, error: reason, nextAttemptAt: nil))
         }
         target.wake.finish()
     }

@@ -37,7 +37,7 @@ extension PostingEngine {
     /// Starts the due post round, or returns the Discord request to make first (`source = "discord"`).
     func repostIfDue(bot: String, generation: Int) -> WorkerStep {
         guard let b = indexOfBot(bot, generation: generation),
-              let next = bots[b].nextRepost, clock.now >= next
+            let next = bots[b].nextRepost, clock.now >= next
         else { return .idle }
         if case .discord(let token, let baseURL) = bots[b].settings.source {
             if let heldUntil = bots[b].fetch.heldUntil(now: clock.now) {

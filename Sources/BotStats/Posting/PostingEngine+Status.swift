@@ -59,8 +59,8 @@ extension PostingEngine {
     func cachedShardsStatus(botIndex b: Int, wallNow: Date) -> ShardsStatus? {
         let bot = bots[b]
         if let cache = bot.shardsCache, cache.shardCount == bot.persisted.shardCount,
-           cache.shardTimeout == bot.settings.shardTimeout, cache.validUntil.map({ wallNow < $0 }) ?? true,
-           cache.reports == bot.persisted.shardReports
+            cache.shardTimeout == bot.settings.shardTimeout, cache.validUntil.map({ wallNow < $0 }) ?? true,
+            cache.reports == bot.persisted.shardReports
         {
             return cache.status
         }

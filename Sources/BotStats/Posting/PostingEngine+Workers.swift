@@ -179,7 +179,8 @@ extension PostingEngine: Service {
             if stopping, inFlightCount() == 0 { resumeDrainWaiter() }
         }
         let wallNow = wallClock()
-        let outcome = dryRun
+        let outcome =
+            dryRun
             ? bots[b].targets[t].machine.recordNotSent(wallNow: wallNow)
             : bots[b].targets[t].machine.record(
                 response: result, now: clock.now, wallNow: wallNow, unitRandom: random(), redactor: redactor)

@@ -137,8 +137,9 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         let persisted = stateFile.load(logger: logger, now: wallClock())
         var generation = 0
         self.bots = configuration.bots.map { bot in
-            Self.makeBot(bot, persisted: persisted.bots[bot.name], policy: RetryPolicy(settings: configuration.retry),
-                         clock: clock, wallNow: wallClock(), logger: logger, generation: &generation)
+            Self.makeBot(
+                bot, persisted: persisted.bots[bot.name], policy: RetryPolicy(settings: configuration.retry),
+                clock: clock, wallNow: wallClock(), logger: logger, generation: &generation)
         }
         self.nextGeneration = generation
         for bot in bots {
@@ -203,7 +204,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// Where the runtime served by the worker `(bot, target, generation)` is, if it still exists.
     func locate(bot: String, target: String, generation: Int) -> (Int, Int)? {
         guard let b = indexOfBot(bot),
-              let t = indexOfTarget(target, inBot: b, generation: generation)
+            let t = indexOfTarget(target, inBot: b, generation: generation)
         else { return nil }
         return (b, t)
     }
@@ -235,7 +236,8 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         let index = try botIndex(named: name)
         let botName = bots[index].settings.name
         var updated = bots[index].persisted
-        let outcome = try CountsIntake.apply(update, to: &updated, dropGuard: bots[index].settings.dropGuard, repostInterval: bots[index].settings.repostInterval, now: wallClock())
+        let outcome = try CountsIntake.apply(
+            update, to: &updated, dropGuard: bots[index].settings.dropGuard, repostInterval: bots[index].settings.repostInterval, now: wallClock())
         bots[index].persisted = updated
         if let failure = await commit(bot: botName) {
             logger.error("counts not accepted: \(failure.description)", metadata: ["bot.name": "\(botName)"])
@@ -250,8 +252,10 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         case .accepted(let counts):
             logger.info(
                 "counts updated",
-                metadata: ["bot.name": "\(botName)", "servers": "\(counts.servers)",
-                           "users": "\(counts.users.map(String.init) ?? "-")", "shards": "\(counts.shards.map(String.init) ?? "-")"])
+                metadata: [
+                    "bot.name": "\(botName)", "servers": "\(counts.servers)",
+                    "users": "\(counts.users.map(String.init) ?? "-")", "shards": "\(counts.shards.map(String.init) ?? "-")",
+                ])
             triggerPostRound(botIndex: index)
             let note = dryRun ? "dry run: kept in memory, not saved; requests to \(targets.joined(separator: ", ")) are logged, not sent" : nil
             return SetResult(bot: botName, outcome: .accepted, counts: counts, targets: targets, message: note)
@@ -297,7 +301,9 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
         var selected = Array(bots[index].targets.indices)
         if let targetName {
             guard let t = indexOfTarget(targetName, inBot: index) else {
-                throw ControlError(.unknownTarget, "bot '\(botName)' has no target '\(targetName)'; configured: \(bots[index].targets.map(\.settings.name).joined(separator: ", "))")
+                throw ControlError(
+                    .unknownTarget,
+                    "bot '\(botName)' has no target '\(targetName)'; configured: \(bots[index].targets.map(\.settings.name).joined(separator: ", "))")
             }
             selected = [t]
         }
@@ -331,11 +337,12 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     private func waitForOutcome(bot: String, target: String, version: UInt64) async -> PostResult {
         await withCheckedContinuation { continuation in
             guard let b = indexOfBot(bot),
-                  let t = indexOfTarget(target, inBot: b)
+                let t = indexOfTarget(target, inBot: b)
             else {
-                continuation.resume(returning: PostResult(
-                    bot: bot, target: target, outcome: .stopped, state: .disabled, httpStatus: nil,
-                    error: "target was removed", nextAttemptAt: nil))
+                continuation.resume(
+                    returning: PostResult(
+                        bot: bot, target: target, outcome: .stopped, state: .disabled, httpStatus: nil,
+                        error: "target was removed", nextAttemptAt: nil))
                 return
             }
             bots[b].targets[t].waiters.append(PostWaiter(version: version, continuation: continuation))
@@ -376,7 +383,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     func nextAttemptDate(_ target: TargetRuntime) -> Date? {
         guard target.machine.pendingVersion != nil || target.machine.state == .circuitOpen,
-              let notBefore = target.machine.notBefore
+            let notBefore = target.machine.notBefore
         else { return nil }
         return date(of: notBefore)
     }

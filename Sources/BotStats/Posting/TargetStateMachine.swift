@@ -226,12 +226,13 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
             lastSuccessAt = wallNow
             deliveredVersion = max(deliveredVersion, sent)
         }
-        let answer: PostOutcome? = switch resolution {
-        case .delivered: .delivered
-        case .failed: .failed
-        case .deferred: .deferred
-        case nil: nil  // a retry follows; the engine answers if it has to wait for it
-        }
+        let answer: PostOutcome? =
+            switch resolution {
+            case .delivered: .delivered
+            case .failed: .failed
+            case .deferred: .deferred
+            case nil: nil  // a retry follows; the engine answers if it has to wait for it
+            }
         return Outcome(
             resolution: resolution, answer: answer, delivered: reading.failure == nil, httpStatus: lastStatus,
             error: lastError, rateLimit: window,
@@ -280,11 +281,12 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
         if let notBefore {
             metadata["next_attempt_at"] = RFC3339.format(Self.date(of: notBefore, now: now, wallNow: wallNow))
         }
-        let (kind, message, level): (String, String, Logger.Level) = switch resolution {
-        case nil: ("retry", "post failed; retrying", .warning)
-        case .deferred: ("deferred", "list asked for a long wait; post deferred", .warning)
-        case .failed, .delivered: ("failed", "post failed; giving up until the next repost", .error)
-        }
+        let (kind, message, level): (String, String, Logger.Level) =
+            switch resolution {
+            case nil: ("retry", "post failed; retrying", .warning)
+            case .deferred: ("deferred", "list asked for a long wait; post deferred", .warning)
+            case .failed, .delivered: ("failed", "post failed; giving up until the next repost", .error)
+            }
         guard let unlogged = failureLog.shouldLog(kind: kind, error: error) else {
             return LogEntry(.debug, "\(message) (same failure as before; not logged again)", metadata: metadata)
         }

@@ -67,7 +67,7 @@ public enum ProviderTable {
             newName: "omniplex",
             notice: "provider \"infinitybots\" is now \"omniplex\" (Infinity Bot List was renamed Omniplex in "
                 + "January 2026 and its API moved to https://spider.omniplex.gg); it keeps working, "
-                + "but write provider = \"omniplex\""),
+                + "but write provider = \"omniplex\"")
     ]
 
     /// The built-in provider called `name`, or nil; an old name from ``renamed`` gives the provider

@@ -69,10 +69,10 @@ public enum HTTPDate {
     /// `Sun, 06 Nov 1994 08:49:37 GMT`
     private static func imfFixdate(_ t: [Substring]) -> Fields? {
         guard let day = digits(t[1], count: 1...2),
-              let month = month(t[2]),
-              let year = digits(t[3], count: 4...4),
-              let time = timeOfDay(t[4]),
-              isGMT(t[5])
+            let month = month(t[2]),
+            let year = digits(t[3], count: 4...4),
+            let time = timeOfDay(t[4]),
+            isGMT(t[5])
         else { return nil }
         return Fields(year: Int64(year), month: month, day: day, hour: time.0, minute: time.1, second: time.2)
     }
@@ -81,11 +81,11 @@ public enum HTTPDate {
     private static func rfc850(_ t: [Substring], currentYear: Int64) -> Fields? {
         let parts = t[1].split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let day = digits(parts[0], count: 1...2),
-              let month = month(parts[1]),
-              let shortYear = digits(parts[2], count: 2...2),
-              let time = timeOfDay(t[2]),
-              isGMT(t[3])
+            let day = digits(parts[0], count: 1...2),
+            let month = month(parts[1]),
+            let shortYear = digits(parts[2], count: 2...2),
+            let time = timeOfDay(t[2]),
+            isGMT(t[3])
         else { return nil }
         // RFC 9110: a two-digit year more than 50 years ahead is the past century's. Read as a
         // window sliding with today (years -49...+50), so late in a century `05` still means
@@ -102,9 +102,9 @@ public enum HTTPDate {
     /// `Sun Nov  6 08:49:37 1994`
     private static func asctime(_ t: [Substring]) -> Fields? {
         guard let month = month(t[1]),
-              let day = digits(t[2], count: 1...2),
-              let time = timeOfDay(t[3]),
-              let year = digits(t[4], count: 4...4)
+            let day = digits(t[2], count: 1...2),
+            let time = timeOfDay(t[3]),
+            let year = digits(t[4], count: 4...4)
         else { return nil }
         return Fields(year: Int64(year), month: month, day: day, hour: time.0, minute: time.1, second: time.2)
     }
@@ -127,9 +127,9 @@ public enum HTTPDate {
     private static func timeOfDay(_ s: Substring) -> (Int, Int, Int)? {
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let h = digits(parts[0], count: 2...2),
-              let m = digits(parts[1], count: 2...2),
-              let sec = digits(parts[2], count: 2...2)
+            let h = digits(parts[0], count: 2...2),
+            let m = digits(parts[1], count: 2...2),
+            let sec = digits(parts[2], count: 2...2)
         else { return nil }
         return (h, m, sec)
     }

@@ -46,9 +46,10 @@ public enum RateLimitParser {
         let fields = HeaderLines(headers)
         let log = RejectionLog()
 
-        let reference = fields.first("date", splitting: false, log: log) { value in
-            HTTPDate.parse(value, relativeTo: localNow).map { .success($0) } ?? .failure(.malformed)
-        } ?? localNow
+        let reference =
+            fields.first("date", splitting: false, log: log) { value in
+                HTTPDate.parse(value, relativeTo: localNow).map { .success($0) } ?? .failure(.malformed)
+            } ?? localNow
 
         // (1) Retry-After, header and body.
         let headerRetry = fields.first("retry-after", splitting: false, log: log) {
@@ -56,13 +57,15 @@ public enum RateLimitParser {
         }
         // top.gg and Discord put the wait in the body of a 429; a success body may carry an
         // unrelated `expiresIn` (token lifetimes), so other statuses' bodies are not read.
-        let bodyRetry = status == 429
+        let bodyRetry =
+            status == 429
             ? RateLimitBody.wait(from: body) { log.reject(header: $0 == "body" ? "body" : "body.\($0)", raw: $1, why: $2) }
             : nil
-        let retry: Duration? = switch (headerRetry, bodyRetry) {
-        case let (h?, b?): max(h, b)
-        case let (h, b): h ?? b
-        }
+        let retry: Duration? =
+            switch (headerRetry, bodyRetry) {
+            case let (h?, b?): max(h, b)
+            case let (h, b): h ?? b
+            }
 
         // The X-RateLimit-* dialect (Discord, most lists).
         let xLimit = fields.first("x-ratelimit-limit", log: log, DecimalSeconds.count)
@@ -95,16 +98,15 @@ public enum RateLimitParser {
 
         let mustWait = { (remaining: Int?) in remaining == 0 || status == 429 }
         let required: Duration? =
-            if let retry { retry }
-            else if let resetAfter, mustWait(xRemaining) { resetAfter }
-            else if let ietfWait { ietfWait }
-            else if let xReset, mustWait(xRemaining) { xReset }
-            else { nil }
+            if let retry { retry } else if let resetAfter, mustWait(xRemaining) { resetAfter } else if let ietfWait {
+                ietfWait
+            } else if let xReset, mustWait(xRemaining) { xReset } else { nil }
 
-        let remaining: Int? = switch (xRemaining, ietfRemaining) {
-        case let (x?, i?): min(x, i)
-        case let (x, i): x ?? i
-        }
+        let remaining: Int? =
+            switch (xRemaining, ietfRemaining) {
+            case let (x?, i?): min(x, i)
+            case let (x, i): x ?? i
+            }
 
         let reading = RateLimitReading(
             limit: xLimit ?? ietfLimit,
@@ -117,9 +119,10 @@ public enum RateLimitParser {
 
     private static func capped(_ wait: Duration, field: String, log: RejectionLog) -> Duration {
         guard wait > RateLimitReading.cap else { return wait }
-        log.notes.append(LogEntry(
-            .debug, "Clamping a rate-limit wait to the 6 h cap",
-            metadata: ["field": field, "seconds": "\(wait.components.seconds)"]))
+        log.notes.append(
+            LogEntry(
+                .debug, "Clamping a rate-limit wait to the 6 h cap",
+                metadata: ["field": field, "seconds": "\(wait.components.seconds)"]))
         return RateLimitReading.cap
     }
 }
@@ -133,9 +136,10 @@ private final class RejectionLog {
 
     func reject(header: String, raw: String, why: ValueRejection) {
         let shown = raw.count > 64 ? String(raw.prefix(64)) + "…" : raw
-        notes.append(LogEntry(
-            .debug, "Ignoring an unusable rate-limit value",
-            metadata: ["header": header, "value": shown, "reason": why.rawValue]))
+        notes.append(
+            LogEntry(
+                .debug, "Ignoring an unusable rate-limit value",
+                metadata: ["header": header, "value": shown, "reason": why.rawValue]))
     }
 }
 
@@ -164,7 +168,8 @@ private struct HeaderLines {
         _ parse: (String) -> Result<T, ValueRejection>
     ) -> T? {
         for line in lines(name) {
-            let candidates = splitting
+            let candidates =
+                splitting
                 ? line.split(separator: ",", omittingEmptySubsequences: false).map {
                     String($0.prefix { $0 != ";" })
                 }

@@ -116,7 +116,8 @@ public struct StateFile: Sendable {
     private func removeLeftover(_ file: String, in bots: BotsDirectory, logger: Logger) {
         guard writable else { return }
         if let error = bots.remove(file) {
-            logger.warning("a temporary state file left by an interrupted write cannot be removed", metadata: ["file": "\(error.path)", "error": "\(error.reason)"])
+            logger.warning(
+                "a temporary state file left by an interrupted write cannot be removed", metadata: ["file": "\(error.path)", "error": "\(error.reason)"])
         } else {
             logger.info("removed a temporary state file left by an interrupted write", metadata: ["file": "\(bots.path)/\(file)"])
         }

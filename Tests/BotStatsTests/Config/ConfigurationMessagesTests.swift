@@ -36,7 +36,10 @@ import Testing
         ("[bot]\nid = \"123456789012345678\n", "botstatsd.toml:2:6: TOML syntax error: the string opened here is missing its closing '\"'"),
         ("[targets.topgg\ntoken_file = \"token\"\n", "botstatsd.toml:1:15: TOML syntax error: the table header is missing its closing ']'"),
         ("[bot]\nid = \"123456789012345678\"\nid = \"123456789012345679\"\n", "botstatsd.toml:3:1: TOML syntax error: duplicate key id (first set on line 2)"),
-        ("[bot]\nid = 123456789012345678901\n", "botstatsd.toml:2:6: TOML syntax error: the number is too large for a 64-bit integer; if it is an id, quote it"),
+        (
+            "[bot]\nid = 123456789012345678901\n",
+            "botstatsd.toml:2:6: TOML syntax error: the number is too large for a 64-bit integer; if it is an id, quote it"
+        ),
     ])
     func syntaxErrorsGiveFileLineColumnAndAPlainMessage(text: String, expected: String) throws {
         let description = try errors(text)
@@ -49,12 +52,18 @@ import Testing
         (bot + "repost_intervall = \"1h\"\n", "botstatsd.toml:3: bot.repost_intervall: unknown key; did you mean repost_interval?"),
         (bot + "[retry]\nmax_attempt = 3\n", "botstatsd.toml:4: retry.max_attempt: unknown key; did you mean max_attempts?"),
         (bot + "[daemon]\nlog-level = \"info\"\n", "botstatsd.toml:4: daemon.log-level: unknown key; did you mean log_level?"),
-        (bot + "[targets.topgg]\ntokenfile = \"token\"\ntoken_file = \"token\"\n", "botstatsd.toml:4: targets.topgg.tokenfile: unknown key; did you mean token_file?"),
+        (
+            bot + "[targets.topgg]\ntokenfile = \"token\"\ntoken_file = \"token\"\n",
+            "botstatsd.toml:4: targets.topgg.tokenfile: unknown key; did you mean token_file?"
+        ),
         (bot + "[target.topgg]\ntoken_file = \"token\"\n", "botstatsd.toml:3: target: unknown key; did you mean targets?"),
         ("[bots]\nid = \"123456789012345678\"\n", "botstatsd.toml:1: bots: unknown key; did you mean bot?"),
         (bot + "[targets.x]\nprovider = \"topg\"\ntoken_file = \"token\"\n", "botstatsd.toml:4: targets.x.provider: unknown provider; did you mean topgg?"),
         (bot + "[targets.x]\nprovider = \"discordbotslist\"\ntoken_file = \"token\"\n", "targets.x.provider: unknown provider; did you mean discordbotlist?"),
-        (bot + "[targets.dicsords]\ntoken_file = \"token\"\n", "botstatsd.toml:3: targets.dicsords.provider: missing: 'dicsords' is not a built-in provider (did you mean discords?)"),
+        (
+            bot + "[targets.dicsords]\ntoken_file = \"token\"\n",
+            "botstatsd.toml:3: targets.dicsords.provider: missing: 'dicsords' is not a built-in provider (did you mean discords?)"
+        ),
         (bot + "colour = \"red\"\n", "bot.colour: unknown key (expected one of: "),
     ])
     func misspeltNamesGetASuggestionAndALine(text: String, expected: String) throws {

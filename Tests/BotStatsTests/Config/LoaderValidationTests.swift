@@ -71,38 +71,72 @@ import Testing
         #expect(loaded.warnings.isEmpty)
     }
 
-    @Test(arguments: [
-        ("[bot]\nid = \"123456789012345678\"\ncolour = \"red\"\n", "bot.colour: unknown key", 3),
-        ("[bot]\nid = 123\n", "bot.id: must be a string: quote the id, id = \"123\"", 2),
-        ("[bot]\nid = \"abc\"\n", "bot.id: is not a Discord application id", 2),
-        ("[retry]\ntimeout = \"2000h\"\n[bot]\nid = \"123456789012345678\"\n", "retry.timeout: must be at most 1h", 2),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nheaders = { Authorization = \"Bot {token}\\r\\nX-Evil: 1\" }\n", "targets.x.headers.Authorization: a header value must not contain line breaks", nil),
-        ("[bot]\nid = \"123456789012345678\"\nrepost_interval = \"soon\"\n", "bot.repost_interval: 'soon' is not a duration", 3),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"missing\"\n", "targets.topgg.token_file:", 4),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\n", "targets.topgg.token_file: missing", 3),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.mine]\ntoken_file = \"token\"\n", "targets.mine.provider: missing", 3),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"nolist\"\ntoken_file = \"token\"\n", "targets.x.provider: unknown provider (expected one of", 4),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/{token}\"\n", "targets.x.url: {token} is only allowed in headers", 6),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/{guilds}\"\n", "targets.x.url: unknown placeholder {guilds}", 6),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\ntoken = \"x\"\n", "only one of token_file, token_credential and token", nil),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_credential = \"topgg\"\n", "CREDENTIALS_DIRECTORY is not set", 4),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\nbase_url = \"ftp://x\"\n", "targets.topgg.base_url: 'ftp://x' is not an http", 5),
-        ("[retry]\nmax_attempts = 0\n[bot]\nid = \"123456789012345678\"\n", "retry.max_attempts: 0 is out of range", 2),
-        ("[retry]\nbase_delay = \"1h\"\nmax_delay = \"1m\"\n[bot]\nid = \"123456789012345678\"\n", "retry.base_delay: must not be longer than max_delay", 2),
-        ("[daemon]\nlog_level = \"loud\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.log_level: 'loud' is not one of", 2),
-        ("[daemon]\nmetrics_listen = \"9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '9470' is not host:port", 2),
-        ("[bot]\nid = \"123456789012345678\"\ndrop_guard = 2\n", "bot.drop_guard: expected a fraction", 3),
-        ("[bot]\nid = \"123456789012345678\"\nname = \"..\"\n", "bot.name: '..' may only hold", 3),
-        ("[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: port 0 is not between 1 and 65535", 2),
-        ("[daemon]\nmetrics_listen = \"::1:9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '::1:9470': an IPv6 address needs brackets", 2),
-        ("[daemon]\nmetrics_listen = \"[]:9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '[]:9470' is not host:port", 2),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\nbase_url = \"https://a.example/api?x=1\"\n", "targets.topgg.base_url: 'https://a.example/api?x=1' has a query or fragment", 5),
-        ("[bot]\nid = \"123456789012345678\"\nsource = \"discord\"\ndiscord_token_file = \"token\"\ndiscord_base_url = \"https://d.example/#x\"\n", "bot.discord_base_url: 'https://d.example/#x' has a query or fragment", 5),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nmethod = \"get\"\nheaders = { A = \"{token}\" }\nbody = \"{servers}\"\n", "targets.x.body: a GET request carries no body", 9),
-        ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"\"\n", "targets.topgg.token_file: must not be empty", 4),
-        ("[daemon]\n", "bot: missing required table", nil),
-        ("[bot\nid = 1\n", "botstatsd.toml:1:5: TOML syntax error: the table header is missing its closing ']'", nil),
-    ] as [(String, String, Int?)])
+    @Test(
+        arguments: [
+            ("[bot]\nid = \"123456789012345678\"\ncolour = \"red\"\n", "bot.colour: unknown key", 3),
+            ("[bot]\nid = 123\n", "bot.id: must be a string: quote the id, id = \"123\"", 2),
+            ("[bot]\nid = \"abc\"\n", "bot.id: is not a Discord application id", 2),
+            ("[retry]\ntimeout = \"2000h\"\n[bot]\nid = \"123456789012345678\"\n", "retry.timeout: must be at most 1h", 2),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nheaders = { Authorization = \"Bot {token}\\r\\nX-Evil: 1\" }\n",
+                "targets.x.headers.Authorization: a header value must not contain line breaks", nil
+            ),
+            ("[bot]\nid = \"123456789012345678\"\nrepost_interval = \"soon\"\n", "bot.repost_interval: 'soon' is not a duration", 3),
+            ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"missing\"\n", "targets.topgg.token_file:", 4),
+            ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\n", "targets.topgg.token_file: missing", 3),
+            ("[bot]\nid = \"123456789012345678\"\n[targets.mine]\ntoken_file = \"token\"\n", "targets.mine.provider: missing", 3),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"nolist\"\ntoken_file = \"token\"\n",
+                "targets.x.provider: unknown provider (expected one of", 4
+            ),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/{token}\"\n",
+                "targets.x.url: {token} is only allowed in headers", 6
+            ),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/{guilds}\"\n",
+                "targets.x.url: unknown placeholder {guilds}", 6
+            ),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\ntoken = \"x\"\n",
+                "only one of token_file, token_credential and token", nil
+            ),
+            ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_credential = \"topgg\"\n", "CREDENTIALS_DIRECTORY is not set", 4),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\nbase_url = \"ftp://x\"\n",
+                "targets.topgg.base_url: 'ftp://x' is not an http", 5
+            ),
+            ("[retry]\nmax_attempts = 0\n[bot]\nid = \"123456789012345678\"\n", "retry.max_attempts: 0 is out of range", 2),
+            (
+                "[retry]\nbase_delay = \"1h\"\nmax_delay = \"1m\"\n[bot]\nid = \"123456789012345678\"\n", "retry.base_delay: must not be longer than max_delay",
+                2
+            ),
+            ("[daemon]\nlog_level = \"loud\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.log_level: 'loud' is not one of", 2),
+            ("[daemon]\nmetrics_listen = \"9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '9470' is not host:port", 2),
+            ("[bot]\nid = \"123456789012345678\"\ndrop_guard = 2\n", "bot.drop_guard: expected a fraction", 3),
+            ("[bot]\nid = \"123456789012345678\"\nname = \"..\"\n", "bot.name: '..' may only hold", 3),
+            ("[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: port 0 is not between 1 and 65535", 2),
+            (
+                "[daemon]\nmetrics_listen = \"::1:9470\"\n[bot]\nid = \"123456789012345678\"\n",
+                "daemon.metrics_listen: '::1:9470': an IPv6 address needs brackets", 2
+            ),
+            ("[daemon]\nmetrics_listen = \"[]:9470\"\n[bot]\nid = \"123456789012345678\"\n", "daemon.metrics_listen: '[]:9470' is not host:port", 2),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"token\"\nbase_url = \"https://a.example/api?x=1\"\n",
+                "targets.topgg.base_url: 'https://a.example/api?x=1' has a query or fragment", 5
+            ),
+            (
+                "[bot]\nid = \"123456789012345678\"\nsource = \"discord\"\ndiscord_token_file = \"token\"\ndiscord_base_url = \"https://d.example/#x\"\n",
+                "bot.discord_base_url: 'https://d.example/#x' has a query or fragment", 5
+            ),
+            (
+                "[bot]\nid = \"123456789012345678\"\n[targets.x]\nprovider = \"custom\"\ntoken_file = \"token\"\nurl = \"https://a.example/\"\nmethod = \"get\"\nheaders = { A = \"{token}\" }\nbody = \"{servers}\"\n",
+                "targets.x.body: a GET request carries no body", 9
+            ),
+            ("[bot]\nid = \"123456789012345678\"\n[targets.topgg]\ntoken_file = \"\"\n", "targets.topgg.token_file: must not be empty", 4),
+            ("[daemon]\n", "bot: missing required table", nil),
+            ("[bot\nid = 1\n", "botstatsd.toml:1:5: TOML syntax error: the table header is missing its closing ']'", nil),
+        ] as [(String, String, Int?)])
     func badConfigurationsNameTheKeyAndLine(text: String, message: String, line: Int?) throws {
         let description = try errors(text)
         #expect(description.contains(message), "\(description)")

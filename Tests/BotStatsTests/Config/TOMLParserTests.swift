@@ -9,7 +9,8 @@ import Testing
     /// A compact, canonical rendering of a parsed document, to compare against one line.
     static func render(_ node: TOMLNode) -> String {
         switch node {
-        case .string(let text): return "\"" + text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() + "\""
+        case .string(let text):
+            return "\"" + text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() + "\""
         case .integer(let number): return "\(number)"
         case .float(let number): return number.isNaN ? "nan" : "\(number)"
         case .boolean(let flag): return "\(flag)"
@@ -47,8 +48,10 @@ import Testing
         ("f = [1.5, -0.01, 5e+22, 1E6, 6.626e-34, 9_224.5]\n", "{f=[1.5,-0.01,5e+22,1000000.0,6.626e-34,9224.5]}"),
         ("f = [inf, -inf, nan]\n", "{f=[inf,-inf,nan]}"),
         ("i = 9223372036854775807\nj = -9223372036854775808\n", "{i=9223372036854775807,j=-9223372036854775808}"),
-        ("d = [1979-05-27T07:32:00Z, 1979-05-27 00:32:00.999-07:00, 1979-05-27T07:32:00, 1979-05-27, 07:32:00.5]\n",
-         "{d=[dt(1979-05-27T07:32:00Z),dt(1979-05-27 00:32:00.999-07:00),dt(1979-05-27T07:32:00),dt(1979-05-27),dt(07:32:00.5)]}"),
+        (
+            "d = [1979-05-27T07:32:00Z, 1979-05-27 00:32:00.999-07:00, 1979-05-27T07:32:00, 1979-05-27, 07:32:00.5]\n",
+            "{d=[dt(1979-05-27T07:32:00Z),dt(1979-05-27 00:32:00.999-07:00),dt(1979-05-27T07:32:00),dt(1979-05-27),dt(07:32:00.5)]}"
+        ),
         ("a = [\n  1, # one\n  2,\n]\n", "{a=[1,2]}"),
         ("a = [[1, 2], [\"x\"], []]\n", "{a=[[1,2],[\"x\"],[]]}"),
         ("h = { Authorization = \"Bot {token}\", X-A = \"b\", n.m = 1 }\n", "{h={Authorization=\"Bot {token}\",X-A=\"b\",n={m=1}}}"),
@@ -63,39 +66,40 @@ import Testing
         #expect(try Self.parse(text) == expected)
     }
 
-    @Test(arguments: [
-        ("[bot\nid = 1\n", 1, 5, "the table header is missing its closing ']'"),
-        ("a = \"open\nb = 1\n", 1, 5, "missing its closing '\"' on the same line"),
-        ("a =\n", 1, 4, "expected a value after '='"),
-        ("a 1\n", 1, 3, "expected '=' after the key"),
-        ("log_level = debug\n", 1, 13, "text must be in quotes"),
-        ("a = 1 2\n", 1, 7, "unexpected text after the value"),
-        ("a = 1\na = 2\n", 2, 1, "duplicate key a (first set on line 1)"),
-        ("[bot]\nx = 1\n[bot]\n", 3, 1, "table [bot] is defined twice (first on line 1)"),
-        ("id = 123456789012345678901\n", 1, 6, "too large for a 64-bit integer; if it is an id, quote it"),
-        ("a = 012\n", 1, 5, "may not start with 0"),
-        ("a = 1__0\n", 1, 5, "not a valid number"),
-        ("a = 0x-1\n", 1, 5, "not a valid number"),
-        ("a = .5\n", 1, 5, "not a valid number"),
-        ("a = \"\\q\"\n", 1, 6, "unknown escape"),
-        ("a = \"\\uD800\"\n", 1, 6, "not a Unicode scalar value"),
-        ("h = { a = 1,\n b = 2 }\n", 1, 13, "must be closed on the line it starts"),
-        ("h = { a = 1, }\n", 1, 14, "may not end with a comma"),
-        ("a = [1, 2\n", 1, 5, "missing its closing ']'"),
-        ("a = 1979-02-30\n", 1, 5, "not a valid date or time"),
-        ("a = 07:32\n", 1, 5, "a time needs seconds"),
-        ("a = 1\rb = 2\n", 1, 6, "carriage return must be followed by a line feed"),
-        ("a = \"x\u{1}y\"\n", 1, 7, "control characters"),
-        ("# bell \u{7}\n", 1, 8, "a comment may not hold control characters"),
-        ("a = { b = 1 }\n[a.c]\n", 2, 1, "is an inline table on line 1"),
-        ("a.b = 1\n[a]\n", 2, 1, "table [a] is already defined by dotted keys on line 1"),
-        ("[a.b]\nx = 1\n[a]\nb.y = 2\n", 4, 1, "defined by a header on line 1"),
-        ("a = [1]\n[[a]]\n", 2, 1, "already defined on line 1 as something else"),
-        ("a = 1\na.b = 2\n", 2, 1, "a already holds a value (line 1)"),
-        ("ключ = 1\n", 1, 1, "a bare key may only hold letters, digits"),
-        ("é = \"x\" = 1\n", 1, 1, "a bare key may only hold"),
-        ("a = \"é\" x\n", 1, 9, "unexpected text after the value"),
-    ] as [(String, Int, Int, String)])
+    @Test(
+        arguments: [
+            ("[bot\nid = 1\n", 1, 5, "the table header is missing its closing ']'"),
+            ("a = \"open\nb = 1\n", 1, 5, "missing its closing '\"' on the same line"),
+            ("a =\n", 1, 4, "expected a value after '='"),
+            ("a 1\n", 1, 3, "expected '=' after the key"),
+            ("log_level = debug\n", 1, 13, "text must be in quotes"),
+            ("a = 1 2\n", 1, 7, "unexpected text after the value"),
+            ("a = 1\na = 2\n", 2, 1, "duplicate key a (first set on line 1)"),
+            ("[bot]\nx = 1\n[bot]\n", 3, 1, "table [bot] is defined twice (first on line 1)"),
+            ("id = 123456789012345678901\n", 1, 6, "too large for a 64-bit integer; if it is an id, quote it"),
+            ("a = 012\n", 1, 5, "may not start with 0"),
+            ("a = 1__0\n", 1, 5, "not a valid number"),
+            ("a = 0x-1\n", 1, 5, "not a valid number"),
+            ("a = .5\n", 1, 5, "not a valid number"),
+            ("a = \"\\q\"\n", 1, 6, "unknown escape"),
+            ("a = \"\\uD800\"\n", 1, 6, "not a Unicode scalar value"),
+            ("h = { a = 1,\n b = 2 }\n", 1, 13, "must be closed on the line it starts"),
+            ("h = { a = 1, }\n", 1, 14, "may not end with a comma"),
+            ("a = [1, 2\n", 1, 5, "missing its closing ']'"),
+            ("a = 1979-02-30\n", 1, 5, "not a valid date or time"),
+            ("a = 07:32\n", 1, 5, "a time needs seconds"),
+            ("a = 1\rb = 2\n", 1, 6, "carriage return must be followed by a line feed"),
+            ("a = \"x\u{1}y\"\n", 1, 7, "control characters"),
+            ("# bell \u{7}\n", 1, 8, "a comment may not hold control characters"),
+            ("a = { b = 1 }\n[a.c]\n", 2, 1, "is an inline table on line 1"),
+            ("a.b = 1\n[a]\n", 2, 1, "table [a] is already defined by dotted keys on line 1"),
+            ("[a.b]\nx = 1\n[a]\nb.y = 2\n", 4, 1, "defined by a header on line 1"),
+            ("a = [1]\n[[a]]\n", 2, 1, "already defined on line 1 as something else"),
+            ("a = 1\na.b = 2\n", 2, 1, "a already holds a value (line 1)"),
+            ("ключ = 1\n", 1, 1, "a bare key may only hold letters, digits"),
+            ("é = \"x\" = 1\n", 1, 1, "a bare key may only hold"),
+            ("a = \"é\" x\n", 1, 9, "unexpected text after the value"),
+        ] as [(String, Int, Int, String)])
     func syntaxErrorsGiveLineColumnAndAPlainMessage(text: String, line: Int, column: Int, message: String) {
         #expect(throws: TOMLSyntaxError.self) { try TOMLParser.parse(text) }
         do {

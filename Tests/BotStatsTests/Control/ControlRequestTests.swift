@@ -11,9 +11,13 @@ import Testing
     @Test func validRequestsParse() throws {
         #expect(try parse(#"{"v":1,"cmd":"status"}"#) == .status(bot: nil))
         #expect(try parse(#"{"v":1,"cmd":"status","bot":"b"}"#) == .status(bot: "b"))
-        #expect(try parse(#"{"cmd":"set","servers":1520,"users":88000,"shards":2}"#) == .set(bot: nil, update: CountsUpdate(servers: 1520, users: 88000, shards: 2)))
+        #expect(
+            try parse(#"{"cmd":"set","servers":1520,"users":88000,"shards":2}"#) == .set(bot: nil, update: CountsUpdate(servers: 1520, users: 88000, shards: 2))
+        )
         #expect(try parse(#"{"v":1,"cmd":"set","servers":0,"bot":"main","force":true}"#) == .set(bot: "main", update: CountsUpdate(servers: 0, force: true)))
-        #expect(try parse(#"{"v":1,"cmd":"set","servers":7,"shard_id":3,"shard_count":8}"#) == .set(bot: nil, update: CountsUpdate(servers: 7, shardID: 3, shardCount: 8)))
+        #expect(
+            try parse(#"{"v":1,"cmd":"set","servers":7,"shard_id":3,"shard_count":8}"#)
+                == .set(bot: nil, update: CountsUpdate(servers: 7, shardID: 3, shardCount: 8)))
         #expect(try parse(#"{"v":1,"cmd":"post","target":"topgg"}"#) == .post(bot: nil, target: "topgg"))
         #expect(try parse(#"{"v":1,"cmd":"set","servers":1e3}"#) == .set(bot: nil, update: CountsUpdate(servers: 1000)))
     }

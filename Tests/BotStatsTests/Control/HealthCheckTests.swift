@@ -21,20 +21,21 @@ import Testing
         return StatusReport(version: "x", pid: 1, uptimeSeconds: 1, configPath: "/c", configLoadedAt: now, lastReloadError: nil, bots: [bot])
     }
 
-    @Test(arguments: [
-        ([(TargetState.ok, 60.0)], Int32(0)),
-        ([(.ok, 7100)], 0),
-        ([(.ok, 7300)], 2),
-        ([(.retrying, 60)], 1),
-        ([(.rateLimited, 60)], 1),
-        ([(.retrying, 7300)], 2),
-        ([(.rateLimited, 4 * 3600)], 2),
-        ([(.unauthorized, 60)], 2),
-        ([(.rejected, 60)], 2),
-        ([(.circuitOpen, 60)], 2),
-        ([(.ok, 60), (.disabled, nil)], 0),
-        ([(.rateLimited, 60), (.unauthorized, 60)], 2),
-    ] as [([(TargetState, TimeInterval?)], Int32)])
+    @Test(
+        arguments: [
+            ([(TargetState.ok, 60.0)], Int32(0)),
+            ([(.ok, 7100)], 0),
+            ([(.ok, 7300)], 2),
+            ([(.retrying, 60)], 1),
+            ([(.rateLimited, 60)], 1),
+            ([(.retrying, 7300)], 2),
+            ([(.rateLimited, 4 * 3600)], 2),
+            ([(.unauthorized, 60)], 2),
+            ([(.rejected, 60)], 2),
+            ([(.circuitOpen, 60)], 2),
+            ([(.ok, 60), (.disabled, nil)], 0),
+            ([(.rateLimited, 60), (.unauthorized, 60)], 2),
+        ] as [([(TargetState, TimeInterval?)], Int32)])
     func verdictFollowsTheWorstTarget(targets: [(TargetState, TimeInterval?)], code: Int32) {
         #expect(HealthCheck.verdict(Self.report(targets), now: Self.now).code == code)
     }

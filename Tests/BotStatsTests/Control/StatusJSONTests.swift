@@ -59,7 +59,7 @@ import Testing
     @Test func unknownValuesAreExplicitNulls() throws {
         let text = Self.written(Self.fullReport())
         guard case .object(let root) = try JSONParser.parse(Array(text.utf8)), case .array(let bots)? = root["bots"],
-              case .object(let empty) = bots[1]
+            case .object(let empty) = bots[1]
         else {
             Issue.record("unexpected shape: \(text)")
             return

@@ -33,18 +33,25 @@ import Testing
 
     @Test func countsFromDiscordArePostedAndFetchedAgainAtTheRepost() async throws {
         let discord = "http://127.0.0.1:9/discord/applications/@me"
-        let config = Self.config(lists: ["alpha"], bot: """
-            source = "discord"
-            discord_token = "discord-bot-token-XYZ"
-            discord_base_url = "http://127.0.0.1:9/discord"
-            repost_interval = "1h"
-            """)
-        try await withDaemon(config: config, script: { transport in
-            transport.script(url: discord, [
-                TransportResponse(status: 200, headers: [], body: Array(#"{"approximate_guild_count": 4242}"#.utf8)),
-                TransportResponse(status: 200, headers: [], body: Array(#"{"approximate_guild_count": 4300}"#.utf8)),
-            ])
-        }) { daemon in
+        let config = Self.config(
+            lists: ["alpha"],
+            bot: """
+                source = "discord"
+                discord_token = "discord-bot-token-XYZ"
+                discord_base_url = "http://127.0.0.1:9/discord"
+                repost_interval = "1h"
+                """)
+        try await withDaemon(
+            config: config,
+            script: { transport in
+                transport.script(
+                    url: discord,
+                    [
+                        TransportResponse(status: 200, headers: [], body: Array(#"{"approximate_guild_count": 4242}"#.utf8)),
+                        TransportResponse(status: 200, headers: [], body: Array(#"{"approximate_guild_count": 4300}"#.utf8)),
+                    ])
+            }
+        ) { daemon in
             try await eventually("alpha got Discord's count") {
                 daemon.transport.requests(to: Self.url("alpha")).contains { Self.body($0).contains("4242") }
             }
@@ -68,16 +75,23 @@ import Testing
 
     @Test func aFailedDiscordFetchKeepsTheLastCountsAndSaysWhy() async throws {
         let discord = "http://127.0.0.1:9/discord/applications/@me"
-        let config = Self.config(lists: ["alpha"], bot: """
-            source = "discord"
-            discord_token = "discord-bot-token-XYZ"
-            discord_base_url = "http://127.0.0.1:9/discord"
-            """)
-        try await withDaemon(config: config, script: { transport in
-            transport.script(url: discord, [
-                TransportResponse(status: 401, headers: [], body: Array(#"{"message": "401: Unauthorized discord-bot-token-XYZ"}"#.utf8)),
-            ])
-        }) { daemon in
+        let config = Self.config(
+            lists: ["alpha"],
+            bot: """
+                source = "discord"
+                discord_token = "discord-bot-token-XYZ"
+                discord_base_url = "http://127.0.0.1:9/discord"
+                """)
+        try await withDaemon(
+            config: config,
+            script: { transport in
+                transport.script(
+                    url: discord,
+                    [
+                        TransportResponse(status: 401, headers: [], body: Array(#"{"message": "401: Unauthorized discord-bot-token-XYZ"}"#.utf8))
+                    ])
+            }
+        ) { daemon in
             try await eventually("the fetch failed and status says so") {
                 await daemon.app.engine.status().bots[0].source?.lastError != nil
             }
@@ -189,8 +203,12 @@ private func writeFile(_ path: String, _ text: String) throws {
 /// never finishes is left behind rather than awaited, so a hang fails the test instead of hanging it.
 private func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> Bool {
     let (outcomes, outcome) = AsyncStream<Bool>.makeStream()
-    let work = Task { _ = try? await operation(); outcome.yield(true) }
-    let timer = Task { try? await Task.sleep(for: limit); outcome.yield(false) }
+    let work = Task {
+        _ = try? await operation(); outcome.yield(true)
+    }
+    let timer = Task {
+        try? await Task.sleep(for: limit); outcome.yield(false)
+    }
     defer { timer.cancel() }
     for await finished in outcomes {
         if !finished { work.cancel() }

@@ -16,7 +16,9 @@ import Testing
         }
         func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
             sets.withLock { $0.append((bot, update)) }
-            return SetResult(bot: bot ?? "main", outcome: .accepted, counts: BotCounts(servers: update.servers, users: nil, shards: nil, updatedAt: .init(timeIntervalSince1970: 0)), targets: [], message: nil)
+            return SetResult(
+                bot: bot ?? "main", outcome: .accepted,
+                counts: BotCounts(servers: update.servers, users: nil, shards: nil, updatedAt: .init(timeIntervalSince1970: 0)), targets: [], message: nil)
         }
         func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] { [] }
         func reload() async throws(ControlError) -> ReloadResult { ReloadResult(configPath: "", bots: 0, targets: 0) }
@@ -105,16 +107,19 @@ import Testing
 
     @Test func statusIsReadOnlyAndUnknownPathsAndMethodsAreRefused() async {
         let intake = handler(RecordingBackend())
-        let status = await intake.respond(to: IntakeRequest(
-            method: "GET", path: "/v1/bots/main/status", authorization: "Bearer token-aaaaaaaaaaaaaaaa", body: []))
+        let status = await intake.respond(
+            to: IntakeRequest(
+                method: "GET", path: "/v1/bots/main/status", authorization: "Bearer token-aaaaaaaaaaaaaaaa", body: []))
         #expect(status.status == 200)
         #expect(status.body.contains(#""bots":"#))
-        let wrongMethod = await intake.respond(to: IntakeRequest(
-            method: "POST", path: "/v1/bots/main/status", authorization: "Bearer token-aaaaaaaaaaaaaaaa", body: []))
+        let wrongMethod = await intake.respond(
+            to: IntakeRequest(
+                method: "POST", path: "/v1/bots/main/status", authorization: "Bearer token-aaaaaaaaaaaaaaaa", body: []))
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.headers["Allow"] == "GET")
-        let unknown = await intake.respond(to: IntakeRequest(
-            method: "GET", path: "/v1/admin", authorization: "Bearer token-aaaaaaaaaaaaaaaa", body: []))
+        let unknown = await intake.respond(
+            to: IntakeRequest(
+                method: "GET", path: "/v1/admin", authorization: "Bearer token-aaaaaaaaaaaaaaaa", body: []))
         #expect(unknown.status == 404)
     }
 }

@@ -27,8 +27,9 @@ import Testing
     @Test func theTotalIsTheExactSumOnceEveryShardHasReported() throws {
         var bot = PersistedBot(id: "1")
         for shard in 0..<7 {
-            #expect(try apply(CountsUpdate(servers: 100 + shard, users: 10, shardID: shard, shardCount: 8), &bot)
-                == .waitingForShards(reported: shard + 1, of: 8))
+            #expect(
+                try apply(CountsUpdate(servers: 100 + shard, users: 10, shardID: shard, shardCount: 8), &bot)
+                    == .waitingForShards(reported: shard + 1, of: 8))
         }
         #expect(bot.counts == nil)
         guard case .accepted(let counts) = try apply(CountsUpdate(servers: 107, users: 10, shardID: 7, shardCount: 8), &bot) else {
@@ -129,10 +130,12 @@ import Testing
     @Test func aRollingRestartsBriefDipsPass() throws {
         var bot = try eightShards()
         for shard in 0..<8 {
-            #expect(try apply(CountsUpdate(servers: 0, shardID: shard, shardCount: 8), &bot)
-                == .accepted(BotCounts(servers: 828 - 100 - shard, shards: 8, updatedAt: now)))
-            #expect(try apply(CountsUpdate(servers: 100 + shard, shardID: shard, shardCount: 8), &bot)
-                == .accepted(BotCounts(servers: 828, shards: 8, updatedAt: now)))
+            #expect(
+                try apply(CountsUpdate(servers: 0, shardID: shard, shardCount: 8), &bot)
+                    == .accepted(BotCounts(servers: 828 - 100 - shard, shards: 8, updatedAt: now)))
+            #expect(
+                try apply(CountsUpdate(servers: 100 + shard, shardID: shard, shardCount: 8), &bot)
+                    == .accepted(BotCounts(servers: 828, shards: 8, updatedAt: now)))
         }
         #expect(bot.held == nil)
     }
@@ -144,28 +147,33 @@ import Testing
         // Another shard's low report is no confirmation of this one's.
         #expect(isHeld(try apply(CountsUpdate(servers: 0, shardID: 0, shardCount: 8), &bot)))
         // Once enough collapsed shards have said it twice, the total is what the bot really has.
-        #expect(try apply(CountsUpdate(servers: 0, shardID: 1, shardCount: 8), &bot)
-            == .accepted(BotCounts(servers: 318, shards: 8, updatedAt: now)))
+        #expect(
+            try apply(CountsUpdate(servers: 0, shardID: 1, shardCount: 8), &bot)
+                == .accepted(BotCounts(servers: 318, shards: 8, updatedAt: now)))
         #expect(bot.held == nil)
         // The other collapsed shards confirming theirs changes nothing more.
-        #expect(try apply(CountsUpdate(servers: 0, shardID: 2, shardCount: 8), &bot)
-            == .accepted(BotCounts(servers: 318, shards: 8, updatedAt: now)))
+        #expect(
+            try apply(CountsUpdate(servers: 0, shardID: 2, shardCount: 8), &bot)
+                == .accepted(BotCounts(servers: 318, shards: 8, updatedAt: now)))
     }
 
     @Test func aForcedShardReportTakesEveryShareAsGood() throws {
         var bot = try eightShards()
         for shard in 0..<5 { _ = try apply(CountsUpdate(servers: 0, shardID: shard, shardCount: 8), &bot) }
-        #expect(try apply(CountsUpdate(servers: 0, shardID: 4, shardCount: 8, force: true), &bot)
-            == .accepted(BotCounts(servers: 318, shards: 8, updatedAt: now)))
-        #expect(try apply(CountsUpdate(servers: 100, shardID: 7, shardCount: 8), &bot)
-            == .accepted(BotCounts(servers: 311, shards: 8, updatedAt: now)))
+        #expect(
+            try apply(CountsUpdate(servers: 0, shardID: 4, shardCount: 8, force: true), &bot)
+                == .accepted(BotCounts(servers: 318, shards: 8, updatedAt: now)))
+        #expect(
+            try apply(CountsUpdate(servers: 100, shardID: 7, shardCount: 8), &bot)
+                == .accepted(BotCounts(servers: 311, shards: 8, updatedAt: now)))
     }
 
     @Test func aTotalFallingInStagesIsJudgedAgainstTheHighestWithinTheRepostInterval() throws {
         var bot = PersistedBot(id: "1")
         _ = try apply(CountsUpdate(servers: 1000), &bot, at: now)
-        #expect(try apply(CountsUpdate(servers: 600), &bot, at: now + 600)
-            == .accepted(BotCounts(servers: 600, updatedAt: now + 600)))
+        #expect(
+            try apply(CountsUpdate(servers: 600), &bot, at: now + 600)
+                == .accepted(BotCounts(servers: 600, updatedAt: now + 600)))
         // 400 is not half below 600, but it is below half of the 1000 posted ten minutes earlier.
         guard case .held(let held) = try apply(CountsUpdate(servers: 400), &bot, at: now + 1200) else {
             Issue.record("a staged fall must be held")
@@ -173,10 +181,12 @@ import Testing
         }
         #expect(held.reason.contains("fell from 1000 to 400"))
         // Confirmed like a single fall; after that the new level is the reference, so nothing flaps.
-        #expect(try apply(CountsUpdate(servers: 390), &bot, at: now + 1800)
-            == .accepted(BotCounts(servers: 390, updatedAt: now + 1800)))
-        #expect(try apply(CountsUpdate(servers: 395), &bot, at: now + 1900)
-            == .accepted(BotCounts(servers: 395, updatedAt: now + 1900)))
+        #expect(
+            try apply(CountsUpdate(servers: 390), &bot, at: now + 1800)
+                == .accepted(BotCounts(servers: 390, updatedAt: now + 1800)))
+        #expect(
+            try apply(CountsUpdate(servers: 395), &bot, at: now + 1900)
+                == .accepted(BotCounts(servers: 395, updatedAt: now + 1900)))
     }
 
     @Test func totalsOlderThanTheRepostIntervalNoLongerCount() throws {
@@ -184,8 +194,9 @@ import Testing
         _ = try apply(CountsUpdate(servers: 1000), &bot, at: now)
         _ = try apply(CountsUpdate(servers: 600), &bot, at: now + 600)
         // Two hours later only the last posted total is the reference (the repost interval is 1 h).
-        #expect(try apply(CountsUpdate(servers: 400), &bot, at: now + 7200)
-            == .accepted(BotCounts(servers: 400, updatedAt: now + 7200)))
+        #expect(
+            try apply(CountsUpdate(servers: 400), &bot, at: now + 7200)
+                == .accepted(BotCounts(servers: 400, updatedAt: now + 7200)))
     }
 
     @Test func aStateFileWrittenBeforeTheStagedGuardStillLoadsAndIsGuarded() throws {

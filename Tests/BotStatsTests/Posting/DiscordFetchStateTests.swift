@@ -24,7 +24,9 @@ import Testing
         #expect(Fetch.servers(in: Array(body.utf8)) == .success(servers))
     }
 
-    @Test(arguments: ["", "[]", #"{"id":"1"}"#, #"{"approximate_guild_count":"many"}"#, #"{"approximate_guild_count":-1}"#, #"{"approximate_guild_count":1.5}"#])
+    @Test(arguments: [
+        "", "[]", #"{"id":"1"}"#, #"{"approximate_guild_count":"many"}"#, #"{"approximate_guild_count":-1}"#, #"{"approximate_guild_count":1.5}"#,
+    ])
     func anAnswerWithoutACountIsAFailure(body: String) {
         guard case .failure = Fetch.servers(in: Array(body.utf8)) else {
             Issue.record("expected a failure for \(body)")
@@ -124,10 +126,11 @@ import Testing
         for second in [0.0, 1, 3] {
             let now = TestInstant.at(second)
             #expect(fetch.heldUntil(now: now) == nil)
-            nexts.append(fetch.record(
-                response: Self.answer(500), now: now, wallNow: Self.wallNow, policy: Self.policy, unitRandom: 1,
-                redactor: Self.redactor
-            ).next)
+            nexts.append(
+                fetch.record(
+                    response: Self.answer(500), now: now, wallNow: Self.wallNow, policy: Self.policy, unitRandom: 1,
+                    redactor: Self.redactor
+                ).next)
         }
         // Full jitter at its ceiling: 1 s, then 2 s; the third failure uses up max_attempts.
         #expect(nexts == [.retry(at: .at(1)), .retry(at: .at(3)), .keepLastCounts])

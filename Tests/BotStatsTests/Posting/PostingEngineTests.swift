@@ -197,4 +197,3 @@ import Testing
         }
     }
 }
-

@@ -82,9 +82,12 @@ import Testing
         DecisionRow(name: "retryable, attempts left: backoff", retryable: true, failedAttempts: 2, serverWait: nil, decision: .retry(after: .seconds(2))),
         DecisionRow(name: "the list's wait is a floor", retryable: true, failedAttempts: 1, serverWait: .seconds(30), decision: .retry(after: .seconds(30))),
         DecisionRow(name: "a wait of zero asks for nothing", retryable: true, failedAttempts: 1, serverWait: .zero, decision: .retry(after: .seconds(1))),
-        DecisionRow(name: "a wait of exactly max_delay is still retried", retryable: true, failedAttempts: 1, serverWait: .seconds(60), decision: .retry(after: .seconds(60))),
+        DecisionRow(
+            name: "a wait of exactly max_delay is still retried", retryable: true, failedAttempts: 1, serverWait: .seconds(60),
+            decision: .retry(after: .seconds(60))),
         DecisionRow(name: "a wait beyond max_delay defers", retryable: true, failedAttempts: 1, serverWait: .seconds(61), decision: .deferred(.seconds(61))),
-        DecisionRow(name: "deferring does not need attempts left", retryable: true, failedAttempts: 5, serverWait: .seconds(3600), decision: .deferred(.seconds(3600))),
+        DecisionRow(
+            name: "deferring does not need attempts left", retryable: true, failedAttempts: 5, serverWait: .seconds(3600), decision: .deferred(.seconds(3600))),
         DecisionRow(name: "attempts used up: give up", retryable: true, failedAttempts: 5, serverWait: .seconds(10), decision: .giveUp),
         DecisionRow(name: "not retryable: give up", retryable: false, failedAttempts: 1, serverWait: nil, decision: .giveUp),
         DecisionRow(name: "not retryable, even with a long wait", retryable: false, failedAttempts: 1, serverWait: .seconds(3600), decision: .giveUp),
@@ -92,7 +95,8 @@ import Testing
 
     @Test(arguments: decisions)
     func decision(_ row: DecisionRow) {
-        #expect(policy.decision(
-            retryable: row.retryable, failedAttempts: row.failedAttempts, serverWait: row.serverWait, unitRandom: 1) == row.decision)
+        #expect(
+            policy.decision(
+                retryable: row.retryable, failedAttempts: row.failedAttempts, serverWait: row.serverWait, unitRandom: 1) == row.decision)
     }
 }

@@ -50,66 +50,82 @@ import Testing
             response: answer(401, body: #"{"error":"bad token list-token-123456"}"#), resolution: .failed,
             answer: .failed, state: .unauthorized, httpStatus: 401,
             error: #"HTTP 401 (check the token): {"error":"bad token [redacted]"}"#,
-            log: [LogEntry(
-                .error, "post failed; giving up until the next repost",
-                metadata: [
-                    "target.state": "unauthorized", "http.status": "401",
-                    "error": #"HTTP 401 (check the token): {"error":"bad token [redacted]"}"#,
-                ])]),
+            log: [
+                LogEntry(
+                    .error, "post failed; giving up until the next repost",
+                    metadata: [
+                        "target.state": "unauthorized", "http.status": "401",
+                        "error": #"HTTP 401 (check the token): {"error":"bad token [redacted]"}"#,
+                    ])
+            ]),
         Row(
             name: "404 gives up and points at the bot id and base_url", response: answer(404), resolution: .failed,
             answer: .failed, state: .rejected, httpStatus: 404,
             error: "HTTP 404 (check the bot id and the provider's base_url)",
-            log: [LogEntry(
-                .error, "post failed; giving up until the next repost",
-                metadata: [
-                    "target.state": "rejected", "http.status": "404",
-                    "error": "HTTP 404 (check the bot id and the provider's base_url)",
-                ])]),
+            log: [
+                LogEntry(
+                    .error, "post failed; giving up until the next repost",
+                    metadata: [
+                        "target.state": "rejected", "http.status": "404",
+                        "error": "HTTP 404 (check the bot id and the provider's base_url)",
+                    ])
+            ]),
         Row(
             name: "a redirect is not followed", response: answer(302), resolution: .failed, answer: .failed,
             state: .rejected, httpStatus: 302, error: "HTTP 302 (redirects are not followed; check base_url)",
-            log: [LogEntry(
-                .error, "post failed; giving up until the next repost",
-                metadata: [
-                    "target.state": "rejected", "http.status": "302",
-                    "error": "HTTP 302 (redirects are not followed; check base_url)",
-                ])]),
+            log: [
+                LogEntry(
+                    .error, "post failed; giving up until the next repost",
+                    metadata: [
+                        "target.state": "rejected", "http.status": "302",
+                        "error": "HTTP 302 (redirects are not followed; check base_url)",
+                    ])
+            ]),
         Row(
             name: "429 with a short Retry-After is retried once it has passed",
             response: answer(429, [("Retry-After", "2")]), resolution: nil, answer: nil, state: .rateLimited,
             httpStatus: 429, error: "HTTP 429",
-            log: [LogEntry(
-                .warning, "post failed; retrying",
-                metadata: ["target.state": "rate_limited", "http.status": "429", "error": "HTTP 429", "next_attempt_at": at(2)])]),
+            log: [
+                LogEntry(
+                    .warning, "post failed; retrying",
+                    metadata: ["target.state": "rate_limited", "http.status": "429", "error": "HTTP 429", "next_attempt_at": at(2)])
+            ]),
         Row(
             name: "429 asking for longer than max_delay defers the post",
             response: answer(429, [("Retry-After", "3600")]), resolution: .deferred(until: .at(3600)), answer: .deferred,
             state: .rateLimited, httpStatus: 429, error: "HTTP 429",
-            log: [LogEntry(
-                .warning, "list asked for a long wait; post deferred",
-                metadata: ["target.state": "rate_limited", "http.status": "429", "error": "HTTP 429", "next_attempt_at": at(3600)])]),
+            log: [
+                LogEntry(
+                    .warning, "list asked for a long wait; post deferred",
+                    metadata: ["target.state": "rate_limited", "http.status": "429", "error": "HTTP 429", "next_attempt_at": at(3600)])
+            ]),
         Row(
             name: "a 5xx is retried with backoff", response: answer(503, body: "down"), resolution: nil, answer: nil,
             state: .retrying, httpStatus: 503, error: "HTTP 503: down",
-            log: [LogEntry(
-                .warning, "post failed; retrying",
-                metadata: ["target.state": "retrying", "http.status": "503", "error": "HTTP 503: down", "next_attempt_at": at(0)])]),
+            log: [
+                LogEntry(
+                    .warning, "post failed; retrying",
+                    metadata: ["target.state": "retrying", "http.status": "503", "error": "HTTP 503: down", "next_attempt_at": at(0)])
+            ]),
         Row(
             name: "a timeout is retried and says how long was waited", response: .failure(.timeout), resolution: nil,
             answer: nil, state: .retrying, httpStatus: nil, error: "no answer within 5s",
-            log: [LogEntry(
-                .warning, "post failed; retrying",
-                metadata: ["target.state": "retrying", "error": "no answer within 5s", "next_attempt_at": at(0)])]),
+            log: [
+                LogEntry(
+                    .warning, "post failed; retrying",
+                    metadata: ["target.state": "retrying", "error": "no answer within 5s", "next_attempt_at": at(0)])
+            ]),
         Row(
             name: "a broken connection is retried, its reason made safe",
             response: .failure(.connection("reset by list-token-123456")), resolution: nil, answer: nil,
             state: .retrying, httpStatus: nil, error: "connection failed: reset by [redacted]",
-            log: [LogEntry(
-                .warning, "post failed; retrying",
-                metadata: [
-                    "target.state": "retrying", "error": "connection failed: reset by [redacted]", "next_attempt_at": at(0),
-                ])]),
+            log: [
+                LogEntry(
+                    .warning, "post failed; retrying",
+                    metadata: [
+                        "target.state": "retrying", "error": "connection failed: reset by [redacted]", "next_attempt_at": at(0),
+                    ])
+            ]),
         Row(
             name: "the window a list reports is kept",
             response: answer(200, [("X-RateLimit-Limit", "10"), ("X-RateLimit-Remaining", "9"), ("X-RateLimit-Reset-After", "30")]),
@@ -164,17 +180,21 @@ import Testing
             levels += outcome.log.map { "\($0.level) \($0.message)" }
             now = now.advanced(by: .seconds(1))
         }
-        #expect(levels == [
-            "warning post failed; retrying",
-            "debug post failed; retrying (same failure as before; not logged again)",
-            "error post failed; giving up until the next repost",
-        ])
+        #expect(
+            levels == [
+                "warning post failed; retrying",
+                "debug post failed; retrying (same failure as before; not logged again)",
+                "error post failed; giving up until the next repost",
+            ])
         m.trigger(version: 2)
         #expect(m.nextAction(now: now) == .send(attempt: 1, version: 2))
         let recovered = m.record(response: Self.answer(200), now: now, wallNow: Self.wallNow, unitRandom: 0, redactor: Self.redactor)
-        #expect(recovered.log == [LogEntry(
-            .notice, "posted again after failures",
-            metadata: ["target.state": "ok", "http.status": "200", "failures.unlogged": "0"])])
+        #expect(
+            recovered.log == [
+                LogEntry(
+                    .notice, "posted again after failures",
+                    metadata: ["target.state": "ok", "http.status": "200", "failures.unlogged": "0"])
+            ])
     }
 
     @Test func aDryRunAnswersWithoutRecordingAPost() {

@@ -20,30 +20,42 @@ struct ProviderShape: Sendable, CustomTestStringConvertible {
     static let botID = "123456789012345678"
 
     static let shapes: [ProviderShape] = [
-        .init(provider: "topgg", method: "PATCH", url: "https://top.gg/api/v1/projects/@me/metrics",
-              authorization: "Bearer TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
-        .init(provider: "topgg-legacy", method: "POST", url: "https://top.gg/api/bots/stats",
-              authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
-        .init(provider: "omniplex", method: "POST", url: "https://spider.omniplex.gg/bots/stats",
-              authorization: "TOKEN", body: #"{"servers":1520,"shards":2,"users":88000}"#),
-        .init(provider: "discordbotlist", method: "POST", url: "https://discordbotlist.com/api/v1/bots/123456789012345678/stats",
-              authorization: "TOKEN", body: #"{"guilds":1520,"users":88000}"#),
-        .init(provider: "discordbotsgg", method: "POST", url: "https://discord.bots.gg/api/v1/bots/123456789012345678/stats",
-              authorization: "TOKEN", body: #"{"guildCount":1520,"shardCount":2}"#),
-        .init(provider: "discords", method: "POST", url: "https://discords.com/bots/api/bot/123456789012345678/setservers",
-              authorization: "TOKEN", body: #"{"server_count":1520}"#),
-        .init(provider: "botlistme", method: "POST", url: "https://api.botlist.me/api/v1/bots/123456789012345678/stats",
-              authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
-        .init(provider: "discordlist", method: "PUT", url: "https://api.discordlist.gg/v0/bots/123456789012345678/guilds?count=1520",
-              authorization: "Bearer TOKEN", body: nil),
-        .init(provider: "voidbots", method: "POST", url: "https://api.voidbots.net/bot/stats/123456789012345678",
-              authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
-        .init(provider: "discordextremelist", method: "POST", url: "https://api.discordextremelist.xyz/v2/bot/123456789012345678/stats",
-              authorization: "TOKEN", body: #"{"guildCount":1520,"shardCount":2}"#),
-        .init(provider: "disforge", method: "POST", url: "https://disforge.com/api/botstats/123456789012345678",
-              authorization: "TOKEN", body: #"{"servers":1520}"#),
-        .init(provider: "botsondiscord", method: "POST", url: "https://bots.ondiscord.xyz/bot-api/bots/123456789012345678/guilds",
-              authorization: "TOKEN", body: #"{"guildCount":1520}"#),
+        .init(
+            provider: "topgg", method: "PATCH", url: "https://top.gg/api/v1/projects/@me/metrics",
+            authorization: "Bearer TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
+        .init(
+            provider: "topgg-legacy", method: "POST", url: "https://top.gg/api/bots/stats",
+            authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
+        .init(
+            provider: "omniplex", method: "POST", url: "https://spider.omniplex.gg/bots/stats",
+            authorization: "TOKEN", body: #"{"servers":1520,"shards":2,"users":88000}"#),
+        .init(
+            provider: "discordbotlist", method: "POST", url: "https://discordbotlist.com/api/v1/bots/123456789012345678/stats",
+            authorization: "TOKEN", body: #"{"guilds":1520,"users":88000}"#),
+        .init(
+            provider: "discordbotsgg", method: "POST", url: "https://discord.bots.gg/api/v1/bots/123456789012345678/stats",
+            authorization: "TOKEN", body: #"{"guildCount":1520,"shardCount":2}"#),
+        .init(
+            provider: "discords", method: "POST", url: "https://discords.com/bots/api/bot/123456789012345678/setservers",
+            authorization: "TOKEN", body: #"{"server_count":1520}"#),
+        .init(
+            provider: "botlistme", method: "POST", url: "https://api.botlist.me/api/v1/bots/123456789012345678/stats",
+            authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
+        .init(
+            provider: "discordlist", method: "PUT", url: "https://api.discordlist.gg/v0/bots/123456789012345678/guilds?count=1520",
+            authorization: "Bearer TOKEN", body: nil),
+        .init(
+            provider: "voidbots", method: "POST", url: "https://api.voidbots.net/bot/stats/123456789012345678",
+            authorization: "TOKEN", body: #"{"server_count":1520,"shard_count":2}"#),
+        .init(
+            provider: "discordextremelist", method: "POST", url: "https://api.discordextremelist.xyz/v2/bot/123456789012345678/stats",
+            authorization: "TOKEN", body: #"{"guildCount":1520,"shardCount":2}"#),
+        .init(
+            provider: "disforge", method: "POST", url: "https://disforge.com/api/botstats/123456789012345678",
+            authorization: "TOKEN", body: #"{"servers":1520}"#),
+        .init(
+            provider: "botsondiscord", method: "POST", url: "https://bots.ondiscord.xyz/bot-api/bots/123456789012345678/guilds",
+            authorization: "TOKEN", body: #"{"guildCount":1520}"#),
     ]
 
     static func target(_ provider: String, baseURL: String? = nil) -> TargetSettings {

@@ -95,8 +95,9 @@ import Testing
         #expect(redactor.redact(cut) == cut)
         #expect(redactor.redact("ends with tgg", partialEdges: true) == "ends with tgg")
         #expect(redactor.redact("012 starts", partialEdges: true) == "012 starts")
-        #expect(redactor.redact("a piece in the middle: tgg-SECRET-ab and more", partialEdges: true)
-            == "a piece in the middle: tgg-SECRET-ab and more")
+        #expect(
+            redactor.redact("a piece in the middle: tgg-SECRET-ab and more", partialEdges: true)
+                == "a piece in the middle: tgg-SECRET-ab and more")
     }
 
     @Test(arguments: [

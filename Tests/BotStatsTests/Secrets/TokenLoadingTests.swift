@@ -39,13 +39,14 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ("CRLF and a comment", Array("tgg-SECRET-crlf\r\n# note\r\n".utf8), "spans several lines"),
-        ("LF and a comment", Array("tgg-SECRET-lf\n# note\n".utf8), "spans several lines"),
-        ("NUL", Array("tgg-SECRET\u{0}nul".utf8), "NUL character"),
-        ("space", Array("Bearer tgg-SECRET-sp".utf8), "space or tab"),
-        ("UTF-16", [0xFF, 0xFE, 0x41, 0x00], "UTF-16"),
-    ] as [(String, [UInt8], String)])
+    @Test(
+        arguments: [
+            ("CRLF and a comment", Array("tgg-SECRET-crlf\r\n# note\r\n".utf8), "spans several lines"),
+            ("LF and a comment", Array("tgg-SECRET-lf\n# note\n".utf8), "spans several lines"),
+            ("NUL", Array("tgg-SECRET\u{0}nul".utf8), "NUL character"),
+            ("space", Array("Bearer tgg-SECRET-sp".utf8), "space or tab"),
+            ("UTF-16", [0xFF, 0xFE, 0x41, 0x00], "UTF-16"),
+        ] as [(String, [UInt8], String)])
     func badTokenFilesAreRejectedAtLoad(kind: String, bytes: [UInt8], message: String) throws {
         _ = try writeFile("tokens/topgg", bytes)
         let description = failure("token_file = \"tokens/topgg\"")

@@ -63,11 +63,23 @@ import Testing
         ("shard count zero", #""counts_version":0,"targets":{},"shard_count":0,"shard_reports":{}"#),
         ("shard count negative", #""counts_version":0,"targets":{},"shard_count":-4"#),
         ("shard count above 100,000", #""counts_version":0,"targets":{},"shard_count":1000000000000000"#),
-        ("shard id beyond the shard count", #""counts_version":0,"targets":{},"shard_count":2,"shard_reports":{"2":{"servers":1,"updated_at":"2026-01-01T00:00:00Z"}}"#),
-        ("shard id not a number", #""counts_version":0,"targets":{},"shard_count":2,"shard_reports":{"one":{"servers":1,"updated_at":"2026-01-01T00:00:00Z"}}"#),
+        (
+            "shard id beyond the shard count",
+            #""counts_version":0,"targets":{},"shard_count":2,"shard_reports":{"2":{"servers":1,"updated_at":"2026-01-01T00:00:00Z"}}"#
+        ),
+        (
+            "shard id not a number",
+            #""counts_version":0,"targets":{},"shard_count":2,"shard_reports":{"one":{"servers":1,"updated_at":"2026-01-01T00:00:00Z"}}"#
+        ),
         ("shard reports without a shard count", #""counts_version":0,"targets":{},"shard_reports":{"0":{"servers":1,"updated_at":"2026-01-01T00:00:00Z"}}"#),
-        ("shard report at Int.max", #""counts_version":0,"targets":{},"shard_count":2,"shard_reports":{"0":{"servers":\#(intMax),"updated_at":"2026-01-01T00:00:00Z"},"1":{"servers":\#(intMax),"updated_at":"2026-01-01T00:00:00Z"}}"#),
-        ("shard report good share negative", #""counts_version":0,"targets":{},"shard_count":1,"shard_reports":{"0":{"servers":1,"good_servers":-1,"updated_at":"2026-01-01T00:00:00Z"}}"#),
+        (
+            "shard report at Int.max",
+            #""counts_version":0,"targets":{},"shard_count":2,"shard_reports":{"0":{"servers":\#(intMax),"updated_at":"2026-01-01T00:00:00Z"},"1":{"servers":\#(intMax),"updated_at":"2026-01-01T00:00:00Z"}}"#
+        ),
+        (
+            "shard report good share negative",
+            #""counts_version":0,"targets":{},"shard_count":1,"shard_reports":{"0":{"servers":1,"good_servers":-1,"updated_at":"2026-01-01T00:00:00Z"}}"#
+        ),
     ]
 
     @Test(arguments: unusable)
@@ -87,7 +99,8 @@ import Testing
     }
 
     @Test func theLimitsThemselvesAreUsable() throws {
-        let members = #""counts":{"servers":1000000000000,"users":1000000000000,"shards":1000000000000,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":1,"targets":{},"shard_count":100000,"shard_reports":{"99999":{"servers":0,"updated_at":"2026-01-01T00:00:00Z"}}"#
+        let members =
+            #""counts":{"servers":1000000000000,"users":1000000000000,"shards":1000000000000,"updated_at":"2026-01-01T00:00:00Z"},"counts_version":1,"targets":{},"shard_count":100000,"shard_reports":{"99999":{"servers":0,"updated_at":"2026-01-01T00:00:00Z"}}"#
         let bot = try Self.bot(members)
         #expect(bot.unusableReason() == nil)
         #expect(try load(Self.file(members)).bots["main"] == bot)
@@ -118,11 +131,13 @@ import Testing
         "failure_classes": #"{"429":0}"#,
     ])
     static let version = UInt64.max
-    static let renumberedBefore = #""counts_version":\#(version),"targets":{"#
+    static let renumberedBefore =
+        #""counts_version":\#(version),"targets":{"#
         + #""done":\#(target(["delivered_version": "\(version)"])),"#
         + #""behind":\#(target(["delivered_version": "\(version - 1)"])),"#
         + #""never":\#(target(["delivered_version": "0"]))}"#
-    static let renumberedAfter = #""counts_version":2,"targets":{"#
+    static let renumberedAfter =
+        #""counts_version":2,"targets":{"#
         + #""done":\#(target(["delivered_version": "2"])),"#
         + #""behind":\#(target(["delivered_version": "1"])),"#
         + #""never":\#(target(["delivered_version": "1"]))}"#
@@ -146,7 +161,8 @@ import Testing
             + #""recent_totals":[\#(counts)],"shard_count":1,"shard_reports":{"0":\#(counts)},"#
             + withTarget(record)
     }
-    static let inThePast = #""counts":{"servers":5,"updated_at":"2001-01-01T00:00:00Z"},"last_posted_at":"0001-01-01T00:00:00Z","#
+    static let inThePast =
+        #""counts":{"servers":5,"updated_at":"2001-01-01T00:00:00Z"},"last_posted_at":"0001-01-01T00:00:00Z","#
         + withTarget(target(["not_before": #""2001-01-01T00:00:00Z""#]))
 
     static let clamped: [(String, String, String)] = [
@@ -178,7 +194,9 @@ import Testing
     }
 
     @Test func clampingReportsEveryKeyItChanged() throws {
-        var bot = try Self.bot(#""counts_version":1,"last_posted_at":"2037-01-01T00:00:00Z","targets":{"dbl":\#(Self.target(["posts_total": "\(Self.intMax)", "not_before": #""2037-01-01T00:00:00Z""#]))}"#)
+        var bot = try Self.bot(
+            #""counts_version":1,"last_posted_at":"2037-01-01T00:00:00Z","targets":{"dbl":\#(Self.target(["posts_total": "\(Self.intMax)", "not_before": #""2037-01-01T00:00:00Z""#]))}"#
+        )
         #expect(bot.clampForLoad(now: Self.now) == ["last_posted_at", "targets.dbl.posts_total", "targets.dbl.not_before"])
         #expect(bot.clampForLoad(now: Self.now) == [])
     }

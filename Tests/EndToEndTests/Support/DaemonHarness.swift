@@ -296,7 +296,7 @@ final class DaemonHarness: Sendable {
         while true {
             let result = try await ctl(["status", "--json"])
             if result.exitCode == 0,
-               let status = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                let status = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             {
                 last = status
                 if (try? condition(status)) == true { return status }

@@ -364,10 +364,12 @@ struct SupportSelfTests {
         let dir = try TemporaryDirectory.make(prefix: "bsd-cfgself-")
         defer { try? FileManager.default.removeItem(at: dir) }
         var config = TestConfiguration(
-            bot: .init(id: "42", repostInterval: "2s", targets: [
-                .init("topgg", token: "shared\n", baseURL: "http://x/topgg"),
-                .init("dbl", provider: "discordbotlist", token: "shared\n", baseURL: nil),
-            ]),
+            bot: .init(
+                id: "42", repostInterval: "2s",
+                targets: [
+                    .init("topgg", token: "shared\n", baseURL: "http://x/topgg"),
+                    .init("dbl", provider: "discordbotlist", token: "shared\n", baseURL: nil),
+                ]),
             retry: .init(maxAttempts: 2, timeout: "5s"))
         config.metricsListen = "127.0.0.1:9100"
         config.stateDirectory = "/elsewhere/state"
@@ -375,33 +377,34 @@ struct SupportSelfTests {
         config.extraTOML = "[targets.extra]\nprovider = \"x\""
         let text = try config.render(in: dir)
         let token = dir.appendingPathComponent("tokens/main.topgg").path
-        #expect(text == """
-            [daemon]
-            control_socket = "\(dir.path)/control.sock"
-            state_directory = "/elsewhere/state"
-            log_level = "debug"
-            metrics_listen = "127.0.0.1:9100"
+        #expect(
+            text == """
+                [daemon]
+                control_socket = "\(dir.path)/control.sock"
+                state_directory = "/elsewhere/state"
+                log_level = "debug"
+                metrics_listen = "127.0.0.1:9100"
 
-            [retry]
-            max_attempts = 2
-            timeout = "5s"
+                [retry]
+                max_attempts = 2
+                timeout = "5s"
 
-            [bot]
-            id = "42"
-            repost_interval = "2s"
+                [bot]
+                id = "42"
+                repost_interval = "2s"
 
-            [targets.topgg]
-            token_file = "\(token)"
-            base_url = "http://x/topgg"
+                [targets.topgg]
+                token_file = "\(token)"
+                base_url = "http://x/topgg"
 
-            [targets.dbl]
-            provider = "discordbotlist"
-            token_file = "\(token)"
+                [targets.dbl]
+                provider = "discordbotlist"
+                token_file = "\(token)"
 
-            [targets.extra]
-            provider = "x"
+                [targets.extra]
+                provider = "x"
 
-            """)
+                """)
         // One file per distinct token, kept exactly, mode 0600.
         #expect(try String(contentsOfFile: token, encoding: .utf8) == "shared\n")
         let mode = try FileManager.default.attributesOfItem(atPath: token)[.posixPermissions] as? Int
@@ -421,7 +424,9 @@ struct SupportSelfTests {
     @Test func waitUntilReturnsOnceTheConditionHoldsAndNamesWhatItWaitedFor() async throws {
         let calls = Mutex(0)
         try await waitUntil("three calls", timeout: .seconds(5), interval: .milliseconds(1)) {
-            calls.withLock { $0 += 1; return $0 >= 3 }
+            calls.withLock {
+                $0 += 1; return $0 >= 3
+            }
         }
         #expect(calls.withLock { $0 } == 3)
         let error = await #expect(throws: SupportError.self) {
