@@ -158,18 +158,8 @@ public final class ControlServer: Service {
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>) async {
         let peer = await Self.peerIdentity(of: connection.channel)
         let policy = self.policy
-        guard let id = connections.admit(connection.channel, privileged: policy.isPrivileged(peer), now: .now) else {
-            refusals.record(now: .now)
-            try? await connection.channel.close()
-            return
-        }
-        defer { connections.remove(id) }
-        // Cancelled at the end of a stop: closing the channel also ends a write that waits on a
-        // client that does not read, which would otherwise hold the stop open forever.
-        await withTaskCancellationHandler {
+        await connections.serve(connection.channel, privileged: policy.isPrivileged(peer), refusals: refusals) { id in
             await serve(connection, id: id, mayChange: policy.mayChange(peer))
-        } onCancel: {
-            connection.channel.close(promise: nil)
         }
     }
 

@@ -80,16 +80,8 @@ public final class MetricsHTTPServer: Service {
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
-        guard let id = connections.admit(connection.channel, now: .now) else {
-            refusals.record(now: .now)
-            try? await connection.channel.close()
-            return
-        }
-        defer { connections.remove(id) }
-        await withTaskCancellationHandler {
+        await connections.serve(connection.channel, refusals: refusals) { id in
             await serve(connection, id: id)
-        } onCancel: {
-            connection.channel.close(promise: nil)
         }
     }
 
