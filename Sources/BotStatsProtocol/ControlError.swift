@@ -4,7 +4,7 @@
 /// set can grow without breaking anyone, and a code from a newer daemon is kept as received.
 public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A machine-readable wire code of the control protocol.
-    public struct Code: Hashable, Sendable, CustomStringConvertible, Codable {
+    public struct Code: WireWord {
         /// The code on the wire, e.g. `bad_request`.
         public let rawValue: String
 
@@ -16,17 +16,6 @@ public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible 
         public init(wire: String) {
             self.rawValue = wire
         }
-
-        public init(from decoder: any Decoder) throws {
-            self.rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
-
-        public var description: String { rawValue }
 
         /// The request is malformed: not JSON, a wrong type, a count out of range, an unknown field.
         public static let badRequest = Code("bad_request")

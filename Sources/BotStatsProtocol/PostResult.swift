@@ -60,26 +60,14 @@ public struct SetResult: Codable, Sendable, Equatable {
     }
 }
 
-/// How a `post` ended for one target. A struct of static members rather than an enum, so an
-/// outcome a newer daemon sends is kept as received.
-public struct PostOutcome: Hashable, Sendable, Codable, CustomStringConvertible {
+/// How a `post` ended for one target; an outcome a newer daemon sends is kept as received.
+public struct PostOutcome: WireWord {
     /// The outcome on the wire, e.g. `delivered`.
     public let rawValue: String
 
     public init(wire: String) {
         self.rawValue = wire
     }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 
     /// The list accepted the counts.
     public static let delivered = PostOutcome(wire: "delivered")
@@ -98,24 +86,13 @@ public struct PostOutcome: Hashable, Sendable, Codable, CustomStringConvertible 
 }
 
 /// What became of the counts a `set` handed over; forward compatible like `PostOutcome`.
-public struct SetOutcome: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct SetOutcome: WireWord {
     /// The outcome on the wire, e.g. `accepted`.
     public let rawValue: String
 
     public init(wire: String) {
         self.rawValue = wire
     }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 
     /// Saved, and posted to every enabled list.
     public static let accepted = SetOutcome(wire: "accepted")
