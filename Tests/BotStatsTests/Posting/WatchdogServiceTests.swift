@@ -7,12 +7,6 @@ import Testing
 @testable import BotStatsProtocol
 
 @Suite struct WatchdogServiceTests {
-    final class RecordingNotifier: ServiceNotifier {
-        let messages = Mutex<[String]>([])
-        func notify(_ message: String) { messages.withLock { $0.append(message) } }
-        var count: Int { messages.withLock { $0.count } }
-    }
-
     /// Answers `healthyBeats` heartbeats, then never again: a wedged work loop.
     final class WedgingProbe: WatchdogProbe {
         let remaining: Mutex<Int>
@@ -48,7 +42,7 @@ import Testing
             clock.advance(by: .seconds(0.1))
             try await eventually("ping \(expected)") { notifier.count == expected }
         }
-        #expect(notifier.messages.withLock { $0 }.allSatisfy { $0 == "WATCHDOG=1" })
+        #expect(notifier.messages.allSatisfy { $0 == "WATCHDOG=1" })
     }
 
     @Test func aWedgedEngineStopsThePings() async throws {
