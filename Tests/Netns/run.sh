@@ -24,18 +24,8 @@ CLIENTS=8
 DIR=$(mktemp -d /tmp/botstatsd-netns.XXXXXX)
 INTAKE=http://10.77.0.1:8470
 SOCKET=$DIR/control.sock
-failures=0
 daemon_pid=
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-wait_until() {
-	local deadline=$(($(date +%s%N) + $1 * 1000000000)); shift
-	until "$@"; do
-		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
-}
+source "$SRC/Tests/Shell/checks.sh"
 teardown() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX"); do ip netns delete "$ns"; done

@@ -1,16 +1,14 @@
 #!/bin/bash
 # Shared by the real-systemd scenarios (scenario.sh, deb-scenario.sh), sourced inside the test
-# container: the check helpers, the fake bot list, the operator's configuration.
+# container: the systemd helpers, the fake bot list, the operator's configuration (the check
+# helpers are Tests/Shell/checks.sh).
 SRC=/src
 FAKE=http://127.0.0.1:8099
 RULES=/etc/fakelist-rules.json
 REQUESTS=/var/log/fakelist.jsonl
 SOCKET=/run/botstatsd/control.sock
-failures=0
+source "$SRC/Tests/Shell/checks.sh"
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 # require WHAT CMD...: a check the rest depends on; when it fails, show why and stop here.
 require() {
 	local what=$1; shift
@@ -22,14 +20,6 @@ require() {
 }
 # main_pid: the service's main process, failing (never 0: `kill 0` would hit this shell's group).
 main_pid() { local pid; pid=$(systemctl show -P MainPID botstatsd.service); [ "${pid:-0}" -gt 0 ] && echo "$pid"; }
-# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds or the deadline passes.
-wait_until() {
-	local deadline=$(($(date +%s%N) + $1 * 1000000000)); shift
-	until "$@"; do
-		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
 prop() { systemctl show -P "$1" "${2:-botstatsd.service}"; }
 is_active() { [ "$(prop ActiveState)" = active ]; }
 as_user() { local user=$1; shift; setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; }
