@@ -40,10 +40,7 @@ public final class MetricsHTTPServer: Service {
         listen: String, render: @escaping @Sendable () async -> String, logger: Logger
     ) async throws -> MetricsHTTPServer {
         let subject = "daemon.metrics_listen \(listen)"
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw StartupError(subject, "not host:port")
-        }
-        let host = String(listen[..<colon]).trimming { $0 == "[" || $0 == "]" }
+        guard let (host, port) = ListenAddress.split(listen) else { throw StartupError(subject, "not host:port") }
         let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
