@@ -14,7 +14,6 @@ let package = Package(
     products: [
         .executable(name: "botstatsd", targets: ["botstatsd"]),
         .executable(name: "botstatsctl", targets: ["botstatsctl"]),
-        .library(name: "BotStats", targets: ["BotStats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,17 +1,17 @@
 import FoundationEssentials
 
 /// The counts a bot last handed over: what every list is told.
-public struct BotCounts: Sendable, Equatable, Codable {
+package struct BotCounts: Sendable, Equatable, Codable {
     /// Servers (guilds) the bot is in.
-    public var servers: Int
+    package var servers: Int
     /// Users the bot can see; nil when the bot did not say.
-    public var users: Int?
+    package var users: Int?
     /// Shard count; nil when the bot did not say.
-    public var shards: Int?
+    package var shards: Int?
     /// When the daemon accepted these counts (wall clock, for status only).
-    public var updatedAt: Date
+    package var updatedAt: Date
 
-    public init(servers: Int, users: Int? = nil, shards: Int? = nil, updatedAt: Date) {
+    package init(servers: Int, users: Int? = nil, shards: Int? = nil, updatedAt: Date) {
         self.servers = servers
         self.users = users
         self.shards = shards

@@ -1,19 +1,19 @@
 import CBuildInfo
 
 /// The product's version and the identity it sends to bot lists.
-public enum BotStatsVersion {
+package enum BotStatsVersion {
     /// Semantic version of this build.
-    public static let version = "0.1.0"
+    package static let version = "0.1.0"
     /// Where a list operator can read what is calling them.
-    public static let projectURL = "https://github.com/botstatsd/botstatsd"
+    package static let projectURL = "https://github.com/botstatsd/botstatsd"
     /// `User-Agent` of every request: `botstatsd/<version> (+<project url>)`.
-    public static let userAgent = "botstatsd/\(version) (+\(projectURL))"
+    package static let userAgent = "botstatsd/\(version) (+\(projectURL))"
 
     /// The git revision the binaries were built from (`make` passes it), else `unknown`.
-    public static var revision: String { String(cString: botstatsd_git_revision()) }
+    package static var revision: String { String(cString: botstatsd_git_revision()) }
 
     /// The Swift compiler that built them.
-    public static var swiftVersion: String {
+    package static var swiftVersion: String {
         #if compiler(>=6.5)
         return "6.5 or later"
         #elseif compiler(>=6.4)
@@ -26,5 +26,5 @@ public enum BotStatsVersion {
     }
 
     /// What `--version` prints: `0.1.0 (git 1a2b3c4, Swift 6.3)`.
-    public static var description: String { "\(version) (git \(revision), Swift \(swiftVersion))" }
+    package static var description: String { "\(version) (git \(revision), Swift \(swiftVersion))" }
 }

@@ -1,19 +1,19 @@
 /// The result object of `metrics`: the exposition text.
-public struct MetricsResult: Codable, Sendable, Equatable {
-    public var text: String
+package struct MetricsResult: Codable, Sendable, Equatable {
+    package var text: String
 
-    public init(text: String) {
+    package init(text: String) {
         self.text = text
     }
 }
 
 /// The answer to a successful `reload`.
-public struct ReloadResult: Codable, Sendable, Equatable {
-    public var configPath: String
-    public var bots: Int
-    public var targets: Int
+package struct ReloadResult: Codable, Sendable, Equatable {
+    package var configPath: String
+    package var bots: Int
+    package var targets: Int
 
-    public init(configPath: String, bots: Int, targets: Int) {
+    package init(configPath: String, bots: Int, targets: Int) {
         self.configPath = configPath
         self.bots = bots
         self.targets = targets
@@ -26,10 +26,10 @@ public struct ReloadResult: Codable, Sendable, Equatable {
 }
 
 /// The result object of `post`.
-public struct PostResults: Codable, Sendable, Equatable {
-    public var results: [PostResult]
+package struct PostResults: Codable, Sendable, Equatable {
+    package var results: [PostResult]
 
-    public init(results: [PostResult]) {
+    package init(results: [PostResult]) {
         self.results = results
     }
 }

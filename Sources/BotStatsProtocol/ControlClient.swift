@@ -6,25 +6,25 @@ import Glibc
 
 /// A blocking client for the control socket, as `botstatsctl` uses it: connect, one request
 /// line, one response line.
-public struct ControlClient: Sendable {
+package struct ControlClient: Sendable {
     /// Why a request got no answer.
-    public enum Failure: Error, Sendable, Equatable {
+    package enum Failure: Error, Sendable, Equatable {
         /// The daemon is not running: the socket is missing or refuses connections.
         case notRunning(path: String, reason: String)
         /// Connected, but the exchange failed (timeout, closed early, unreadable answer).
         case exchange(path: String, reason: String)
     }
 
-    public let path: String
-    public let timeout: Duration
+    package let path: String
+    package let timeout: Duration
 
-    public init(path: String, timeout: Duration) {
+    package init(path: String, timeout: Duration) {
         self.path = path
         self.timeout = timeout
     }
 
     /// Sends `request` (a JSON object without newline) and returns the response line.
-    public func send(_ request: String) throws(Failure) -> String {
+    package func send(_ request: String) throws(Failure) -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .exchange(path: path, reason: lastError()) }
         defer { close(fd) }
@@ -72,5 +72,5 @@ public struct ControlClient: Sendable {
         }
     }
 
-    private func lastError() -> String { String(cString: strerror(errno)) }
+    private func lastError() -> String { SystemErrorReason.verbatim(errno) }
 }

@@ -1,7 +1,7 @@
 extension ControlRequest {
     /// The request as one line of the control protocol (without the newline), what
     /// `ControlRequest.parse` reads back: `{"bot":"main","cmd":"set","servers":1520,"v":1}`.
-    public var line: String {
+    package var line: String {
         var json = JSONWriter(capacity: 128)
         json.object { json in
             switch self {
@@ -29,7 +29,7 @@ extension ControlRequest {
 
 extension CountsUpdate {
     /// The update as the body the network intake takes: the `set` fields without `cmd` and `bot`.
-    public var intakeBody: String {
+    package var intakeBody: String {
         var json = JSONWriter(capacity: 128)
         json.object { json in writeFields(to: &json) }
         return json.text

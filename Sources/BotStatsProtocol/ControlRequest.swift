@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// One request line of the control protocol (SPEC §7), validated.
-public enum ControlRequest: Sendable, Equatable {
+package enum ControlRequest: Sendable, Equatable {
     case status(bot: String?)
     case set(bot: String?, update: CountsUpdate)
     case post(bot: String?, target: String?)
@@ -9,7 +9,7 @@ public enum ControlRequest: Sendable, Equatable {
     case metrics
 
     /// Whether the command changes the daemon (and so needs a trusted peer).
-    public var isMutating: Bool {
+    package var isMutating: Bool {
         switch self {
         case .status, .metrics: return false
         case .set, .post, .reload: return true
@@ -17,7 +17,7 @@ public enum ControlRequest: Sendable, Equatable {
     }
 
     /// The wire name of the command.
-    public var name: String {
+    package var name: String {
         switch self {
         case .status: return "status"
         case .set: return "set"
@@ -28,13 +28,13 @@ public enum ControlRequest: Sendable, Equatable {
     }
 
     /// Largest count accepted: more servers than that is a bug in the caller, not a bot.
-    public static let maxCount = 1_000_000_000_000
+    package static let maxCount = 1_000_000_000_000
 
     /// Protocol version this daemon speaks.
-    public static let protocolVersion = 1
+    package static let protocolVersion = 1
 
     /// Parses one line; the error names the field that is wrong.
-    public static func parse(_ line: some Collection<UInt8>) throws(ControlError) -> ControlRequest {
+    package static func parse(_ line: some Collection<UInt8>) throws(ControlError) -> ControlRequest {
         let value: JSONValue
         do {
             value = try JSONParser.parse(line)
@@ -49,7 +49,7 @@ public enum ControlRequest: Sendable, Equatable {
 
     /// The request an already parsed JSON object holds (the network intake builds a `set` from
     /// an HTTP body this way, so both ways in validate alike).
-    public static func parse(object: [String: JSONValue]) throws(ControlError) -> ControlRequest {
+    package static func parse(object: [String: JSONValue]) throws(ControlError) -> ControlRequest {
         if let version = object["v"] {
             guard case .number(let number) = version, number == Double(protocolVersion) else {
                 throw ControlError(.unsupportedVersion, "v: this daemon speaks protocol version \(protocolVersion)")

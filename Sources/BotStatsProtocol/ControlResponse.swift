@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// Encodes control responses: `{"v":1,"ok":true,"result":…}` or `{"v":1,"ok":false,"error":…}`.
-public enum ControlResponse {
+package enum ControlResponse {
     private struct Success<Result: Encodable>: Encodable {
         let v = ControlRequest.protocolVersion
         let ok = true
@@ -26,7 +26,7 @@ public enum ControlResponse {
     }
 
     /// One response line (without the newline) carrying `result`.
-    public static func success(_ result: some Encodable) -> String {
+    package static func success(_ result: some Encodable) -> String {
         do {
             let data = try encoder().encode(Success(result: result))
             return String(decoding: data, as: UTF8.self)
@@ -37,7 +37,7 @@ public enum ControlResponse {
 
     /// One response line (without the newline) carrying `result`, written without `JSONEncoder`:
     /// the path for answers that are polled, such as `status`.
-    public static func success(_ result: some JSONWritable) -> String {
+    package static func success(_ result: some JSONWritable) -> String {
         var json = JSONWriter(capacity: 4096)
         json.object { json in
             json.field("ok", true)
@@ -48,7 +48,7 @@ public enum ControlResponse {
     }
 
     /// One response line (without the newline) carrying `error`.
-    public static func failure(_ error: ControlError) -> String {
+    package static func failure(_ error: ControlError) -> String {
         let data = (try? encoder().encode(Failure(error: .init(code: error.code.rawValue, message: error.message)))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,14 +1,14 @@
 /// One `set`: a bot's total, or one shard's share of it.
-public struct CountsUpdate: Sendable, Equatable {
-    public var servers: Int
-    public var users: Int?
-    public var shards: Int?
-    public var shardID: Int?
-    public var shardCount: Int?
+package struct CountsUpdate: Sendable, Equatable {
+    package var servers: Int
+    package var users: Int?
+    package var shards: Int?
+    package var shardID: Int?
+    package var shardCount: Int?
     /// Bypass the drop guard (and the zero-servers rule).
-    public var force: Bool
+    package var force: Bool
 
-    public init(servers: Int, users: Int? = nil, shards: Int? = nil, shardID: Int? = nil, shardCount: Int? = nil, force: Bool = false) {
+    package init(servers: Int, users: Int? = nil, shards: Int? = nil, shardID: Int? = nil, shardCount: Int? = nil, force: Bool = false) {
         self.servers = servers
         self.users = users
         self.shards = shards

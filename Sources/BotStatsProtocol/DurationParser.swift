@@ -6,9 +6,9 @@
 /// rejected, so a duration in a configuration file reads one way only. `"0s"` parses; callers
 /// enforce their own minimum. Anything longer than ``maximum`` is rejected as an overflow, so every
 /// parsed value fits in `Int64` nanoseconds wherever it ends up.
-public enum DurationParser {
+package enum DurationParser {
     /// The longest duration `parse(_:)` accepts: 100 years of 365 days, well inside `Int64` nanoseconds.
-    public static let maximum: Duration = .milliseconds(maximumMilliseconds)
+    package static let maximum: Duration = .milliseconds(maximumMilliseconds)
 
     private static let maximumMilliseconds: Int64 = 100 * 365 * 86_400 * 1000
 
@@ -18,7 +18,7 @@ public enum DurationParser {
     ]
 
     /// The duration `text` means, or nil when it is not a duration this parser accepts.
-    public static func parse(_ text: String) -> Duration? {
+    package static func parse(_ text: String) -> Duration? {
         var rest = Substring(text)
         guard !rest.isEmpty else { return nil }
         var total: Int64 = 0
@@ -43,7 +43,7 @@ public enum DurationParser {
     ///
     /// Zero is `0s`; a part below one millisecond is rounded up to a whole millisecond, and a
     /// negative duration gets a leading `-` (for messages only: `parse(_:)` rejects it).
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         if duration < .zero { return "-" + format(.zero - duration) }
         let (wholeSeconds, attoseconds) = duration.components
         let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000

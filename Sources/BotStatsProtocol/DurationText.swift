@@ -1,14 +1,14 @@
 import FoundationEssentials
 
 /// Short human durations for logs and status lines: `42m`, `1h5m`, `500ms`.
-public enum DurationText {
+package enum DurationText {
     /// `duration` exactly, as a configuration file would write it (`1h30m`, `90ms`); zero or less is `0s`.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         DurationParser.format(max(duration, .zero))
     }
 
     /// `duration` rounded up to whole seconds and written as `2d3h`, `1h5m`, `42m`, `7s`.
-    public static func format(roundedToSeconds duration: Duration) -> String {
+    package static func format(roundedToSeconds duration: Duration) -> String {
         var total = max(0, Int64(duration.seconds.rounded(.up)))
         if total == 0 { return "0s" }
         var parts: [String] = []

@@ -6,15 +6,15 @@ import FoundationEssentials
 /// WARNING (1) when one is retrying, rate limited or pending its first post; CRITICAL (2) when one
 /// is unauthorized, rejected, circuit-open or has not posted for longer than that, whatever its
 /// state (retrying or rate limited included).
-public enum HealthCheck {
+package enum HealthCheck {
     /// The plugin exit code and its one summary line.
-    public struct Verdict: Sendable, Equatable {
-        public var code: Int32
-        public var line: String
+    package struct Verdict: Sendable, Equatable {
+        package var code: Int32
+        package var line: String
     }
 
     /// Judges `report` at `now`, using each bot's `repost_interval_seconds` from the status object.
-    public static func verdict(_ report: StatusReport, now: Date) -> Verdict {
+    package static func verdict(_ report: StatusReport, now: Date) -> Verdict {
         if report.dryRun {
             let lists = report.bots.flatMap(\.targets).filter { $0.state != .disabled }.count
             return Verdict(code: 1, line: "BOTSTATSD WARNING - dry run: nothing is posted to any of \(lists) lists")

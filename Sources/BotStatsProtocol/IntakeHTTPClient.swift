@@ -8,9 +8,9 @@ import Glibc
 /// Plain `http://` only: botstatsctl carries no TLS. The intake serves plain HTTP on loopback and
 /// private addresses; across the internet it sits behind a TLS reverse proxy, which `curl` (or a
 /// client library) talks to.
-public struct IntakeHTTPClient: Sendable {
+package struct IntakeHTTPClient: Sendable {
     /// Why a request got no answer.
-    public enum Failure: Error, Sendable, Equatable {
+    package enum Failure: Error, Sendable, Equatable {
         /// Nothing answers at the address: refused, unreachable, or the name does not resolve.
         case unreachable(address: String, reason: String)
         /// Connected, but the exchange failed (timeout, closed early, unreadable answer).
@@ -20,37 +20,31 @@ public struct IntakeHTTPClient: Sendable {
     }
 
     /// An answer: the HTTP status and the body.
-    public struct Answer: Sendable, Equatable {
-        public var status: Int
-        public var body: String
+    package struct Answer: Sendable, Equatable {
+        package var status: Int
+        package var body: String
     }
 
-    public let host: String
-    public let port: Int
+    package let host: String
+    package let port: Int
     /// The path prefix of the URL, without a trailing slash (`/botstatsd` behind a proxy).
-    public let basePath: String
-    public let token: String
-    public let timeout: Duration
+    package let basePath: String
+    package let token: String
+    package let timeout: Duration
 
     /// `url` is `http://host[:port][/prefix]`.
-    public init(url: String, token: String, timeout: Duration) throws(Failure) {
+    package init(url: String, token: String, timeout: Duration) throws(Failure) {
         guard url.hasPrefix("http://") else {
             throw .badURL("\(url): only http:// is supported; for https use a client with TLS (see docs/protocol.md)")
         }
         let rest = url.dropFirst("http://".count)
         let authority = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(authority.count).trimmingTrailingSlashes()
-        var host = String(authority)
-        var port = 80
-        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
-            guard let parsed = Int(authority[authority.index(after: colon)...]), (1...65535).contains(parsed) else {
-                throw .badURL("\(url): the port is not a number from 1 to 65535")
-            }
-            port = parsed
-            host = String(authority[..<colon])
+        // No port (or a bracketed IPv6 host alone) means HTTP's 80.
+        let explicitPort = authority.contains(":") && !authority.hasSuffix("]")
+        guard let (host, port) = HostPort.split(explicitPort ? String(authority) : "\(authority):80") else {
+            throw .badURL("\(url): not http://host[:port] with a host and a port from 1 to 65535")
         }
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw .badURL("\(url): no host") }
         self.host = host
         self.port = port
         self.basePath = path
@@ -59,10 +53,10 @@ public struct IntakeHTTPClient: Sendable {
     }
 
     /// Where requests go, for messages: `10.0.0.1:9471`.
-    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Sends `method path` with `body` and returns the answer.
-    public func send(method: String, path: String, body: String?) throws(Failure) -> Answer {
+    package func send(method: String, path: String, body: String?) throws(Failure) -> Answer {
         let fd = try connect()
         defer { close(fd) }
         var request = "\(method) \(basePath)\(path) HTTP/1.1\r\nHost: \(address)\r\nAuthorization: Bearer \(token)\r\n"
@@ -74,7 +68,7 @@ public struct IntakeHTTPClient: Sendable {
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 {
                 if errno == EINTR { continue }
-                throw .exchange(address: address, reason: Self.reason(errno))
+                throw .exchange(address: address, reason: SystemErrorReason.text(errno))
             }
             bytes = bytes.dropFirst(sent)
         }
@@ -87,7 +81,7 @@ public struct IntakeHTTPClient: Sendable {
                 let code = errno
                 throw .exchange(
                     address: address,
-                    reason: code == EAGAIN || code == EWOULDBLOCK ? "no answer within \(DurationText.format(timeout))" : Self.reason(code))
+                    reason: code == EAGAIN || code == EWOULDBLOCK ? "no answer within \(DurationText.format(timeout))" : SystemErrorReason.text(code))
             }
             if count == 0 { break }
             response.append(contentsOf: buffer[0..<count])
@@ -132,10 +126,6 @@ public struct IntakeHTTPClient: Sendable {
             lastError = errno
             close(fd)
         }
-        throw .unreachable(address: address, reason: Self.reason(lastError))
-    }
-
-    static func reason(_ code: CInt) -> String {
-        SystemErrorReason.text(code)
+        throw .unreachable(address: address, reason: SystemErrorReason.text(lastError))
     }
 }

@@ -3,14 +3,14 @@
 /// The control socket parses every request line with this: decoding a schema-less value
 /// through `JSONDecoder` meant trying each type in turn and throwing for each miss. Nesting is
 /// limited to `maximumDepth`, so a line of a million `[` cannot exhaust the stack.
-public struct JSONParser {
+package struct JSONParser {
     /// Deepest nesting of arrays and objects accepted.
-    public static let maximumDepth = 64
+    package static let maximumDepth = 64
 
     /// Why a text is not acceptable JSON, and the byte offset where that was found.
-    public struct Failure: Error, Sendable, Equatable {
-        public let offset: Int
-        public let reason: String
+    package struct Failure: Error, Sendable, Equatable {
+        package let offset: Int
+        package let reason: String
     }
 
     private let bytes: [UInt8]
@@ -21,7 +21,7 @@ public struct JSONParser {
     }
 
     /// The value `text` holds; whitespace around it is allowed, anything else after it is not.
-    public static func parse(_ text: some Collection<UInt8>) throws(Failure) -> JSONValue {
+    package static func parse(_ text: some Collection<UInt8>) throws(Failure) -> JSONValue {
         var parser = JSONParser(Array(text))
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)

@@ -1,6 +1,6 @@
 /// Any JSON value, parsed without a schema (by `JSONParser`) so bad requests can be answered
 /// precisely. It encodes with `JSONEncoder`, which `botstatsctl` uses to print and re-decode it.
-public enum JSONValue: Sendable, Equatable, Encodable {
+package enum JSONValue: Sendable, Equatable, Encodable {
     case null
     case bool(Bool)
     case number(Double)
@@ -8,7 +8,7 @@ public enum JSONValue: Sendable, Equatable, Encodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -21,7 +21,7 @@ public enum JSONValue: Sendable, Equatable, Encodable {
     }
 
     /// The JSON type name, for error messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"

@@ -7,21 +7,21 @@ import FoundationEssentials
 /// often write themselves with this instead (see `JSONWritable`), in the same shape
 /// `JSONEncoder` with `.sortedKeys`, `.withoutEscapingSlashes` and ISO 8601 dates would give:
 /// callers list keys in sorted order, and the tests hold both encoders to the same bytes.
-public struct JSONWriter: Sendable {
+package struct JSONWriter: Sendable {
     /// The JSON written so far.
-    public private(set) var bytes: [UInt8] = []
+    package private(set) var bytes: [UInt8] = []
     /// Whether the next key or array element needs a comma before it.
     private var needsComma = false
 
-    public init(capacity: Int = 1024) {
+    package init(capacity: Int = 1024) {
         bytes.reserveCapacity(capacity)
     }
 
     /// The JSON written so far, as text.
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Writes `{`, the fields `body` writes, and `}`.
-    public mutating func object(_ body: (inout JSONWriter) -> Void) {
+    package mutating func object(_ body: (inout JSONWriter) -> Void) {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
@@ -31,7 +31,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes `[`, each element, and `]`.
-    public mutating func array(_ elements: some Sequence<some JSONWritable>) {
+    package mutating func array(_ elements: some Sequence<some JSONWritable>) {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
@@ -41,7 +41,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes `"key":value` inside an object.
-    public mutating func field(_ key: StaticString, _ value: some JSONWritable) {
+    package mutating func field(_ key: StaticString, _ value: some JSONWritable) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         key.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -51,7 +51,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes `"key":value` for a key only known at run time (a dictionary key).
-    public mutating func field(dynamic key: String, _ value: some JSONWritable) {
+    package mutating func field(dynamic key: String, _ value: some JSONWritable) {
         string(key)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
@@ -59,7 +59,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes a JSON string, escaped as `JSONEncoder` escapes it.
-    public mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         appendEscaped(value.utf8)
@@ -68,21 +68,21 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes a value that is not quoted: a number, `true`, `false` or `null`.
-    public mutating func literal(_ text: String) {
+    package mutating func literal(_ text: String) {
         separate()
         bytes.append(contentsOf: text.utf8)
         needsComma = true
     }
 
     /// Writes an integer in decimal.
-    public mutating func integer(_ value: Int) {
+    package mutating func integer(_ value: Int) {
         separate()
         appendDigits(value)
         needsComma = true
     }
 
     /// Writes `date` as a quoted RFC 3339 timestamp in UTC with whole seconds, rounded down.
-    public mutating func timestamp(_ date: Date) {
+    package mutating func timestamp(_ date: Date) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         RFC3339.append(date, to: &bytes)
@@ -139,35 +139,35 @@ public struct JSONWriter: Sendable {
 }
 
 /// A value that writes itself as JSON with a `JSONWriter`.
-public protocol JSONWritable {
+package protocol JSONWritable {
     func write(to json: inout JSONWriter)
 }
 
 extension String: JSONWritable {
-    public func write(to json: inout JSONWriter) { json.string(self) }
+    package func write(to json: inout JSONWriter) { json.string(self) }
 }
 
 extension Int: JSONWritable {
-    public func write(to json: inout JSONWriter) { json.integer(self) }
+    package func write(to json: inout JSONWriter) { json.integer(self) }
 }
 
 extension Bool: JSONWritable {
-    public func write(to json: inout JSONWriter) { json.literal(self ? "true" : "false") }
+    package func write(to json: inout JSONWriter) { json.literal(self ? "true" : "false") }
 }
 
 extension Optional: JSONWritable where Wrapped: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         if let self { self.write(to: &json) } else { json.literal("null") }
     }
 }
 
 extension Array: JSONWritable where Element: JSONWritable {
-    public func write(to json: inout JSONWriter) { json.array(self) }
+    package func write(to json: inout JSONWriter) { json.array(self) }
 }
 
 extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
     /// Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             for (key, value) in sorted(by: { $0.key < $1.key }) { json.field(dynamic: key, value) }
         }
@@ -176,5 +176,5 @@ extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
 
 extension Date: JSONWritable {
     /// `2026-11-23T12:00:00Z`: whole seconds in UTC, as `JSONEncoder`'s `.iso8601` writes them.
-    public func write(to json: inout JSONWriter) { json.timestamp(self) }
+    package func write(to json: inout JSONWriter) { json.timestamp(self) }
 }

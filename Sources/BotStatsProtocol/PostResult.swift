@@ -1,17 +1,17 @@
 import FoundationEssentials
 
 /// How a manual `post` ended for one target, as returned to `botstatsctl post`.
-public struct PostResult: Codable, Sendable, Equatable {
-    public var bot: String
-    public var target: String
+package struct PostResult: Codable, Sendable, Equatable {
+    package var bot: String
+    package var target: String
     /// How the post ended for this target.
-    public var outcome: PostOutcome
-    public var state: TargetState
-    public var httpStatus: Int?
-    public var error: String?
-    public var nextAttemptAt: Date?
+    package var outcome: PostOutcome
+    package var state: TargetState
+    package var httpStatus: Int?
+    package var error: String?
+    package var nextAttemptAt: Date?
 
-    public init(bot: String, target: String, outcome: PostOutcome, state: TargetState, httpStatus: Int?, error: String?, nextAttemptAt: Date?) {
+    package init(bot: String, target: String, outcome: PostOutcome, state: TargetState, httpStatus: Int?, error: String?, nextAttemptAt: Date?) {
         self.bot = bot
         self.target = target
         self.outcome = outcome
@@ -27,7 +27,7 @@ public struct PostResult: Codable, Sendable, Equatable {
         case nextAttemptAt = "next_attempt_at"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(bot, forKey: .bot)
         try c.encode(target, forKey: .target)
@@ -40,18 +40,18 @@ public struct PostResult: Codable, Sendable, Equatable {
 }
 
 /// The answer to a `set`.
-public struct SetResult: Codable, Sendable, Equatable {
-    public var bot: String
+package struct SetResult: Codable, Sendable, Equatable {
+    package var bot: String
     /// What became of the counts.
-    public var outcome: SetOutcome
+    package var outcome: SetOutcome
     /// The accepted or held counts; nil while shards are still reporting.
-    public var counts: BotCounts?
+    package var counts: BotCounts?
     /// Targets that will be posted to (enabled ones); empty unless accepted.
-    public var targets: [String]
+    package var targets: [String]
     /// Why the counts were held, or how many shards are still missing.
-    public var message: String?
+    package var message: String?
 
-    public init(bot: String, outcome: SetOutcome, counts: BotCounts?, targets: [String], message: String?) {
+    package init(bot: String, outcome: SetOutcome, counts: BotCounts?, targets: [String], message: String?) {
         self.bot = bot
         self.outcome = outcome
         self.counts = counts
@@ -61,43 +61,43 @@ public struct SetResult: Codable, Sendable, Equatable {
 }
 
 /// How a `post` ended for one target; an outcome a newer daemon sends is kept as received.
-public struct PostOutcome: WireWord {
+package struct PostOutcome: WireWord {
     /// The outcome on the wire, e.g. `delivered`.
-    public let rawValue: String
+    package let rawValue: String
 
-    public init(wire: String) {
+    package init(wire: String) {
         self.rawValue = wire
     }
 
     /// The list accepted the counts.
-    public static let delivered = PostOutcome(wire: "delivered")
+    package static let delivered = PostOutcome(wire: "delivered")
     /// Every attempt failed, or the list refused (401, 4xx); the next repost tries again.
-    public static let failed = PostOutcome(wire: "failed")
+    package static let failed = PostOutcome(wire: "failed")
     /// An attempt failed and a retry waits for its backoff; answered at once, with the next attempt.
-    public static let retrying = PostOutcome(wire: "retrying")
+    package static let retrying = PostOutcome(wire: "retrying")
     /// The list asked for a wait (or its circuit is open); answered at once, with the next attempt.
-    public static let deferred = PostOutcome(wire: "deferred")
+    package static let deferred = PostOutcome(wire: "deferred")
     /// The target is disabled in the configuration.
-    public static let disabled = PostOutcome(wire: "disabled")
+    package static let disabled = PostOutcome(wire: "disabled")
     /// The daemon stopped, or a reload removed the target, before the outcome was known.
-    public static let stopped = PostOutcome(wire: "stopped")
+    package static let stopped = PostOutcome(wire: "stopped")
     /// `--dry-run`: the request was logged, not sent.
-    public static let dryRun = PostOutcome(wire: "dry_run")
+    package static let dryRun = PostOutcome(wire: "dry_run")
 }
 
 /// What became of the counts a `set` handed over; forward compatible like `PostOutcome`.
-public struct SetOutcome: WireWord {
+package struct SetOutcome: WireWord {
     /// The outcome on the wire, e.g. `accepted`.
-    public let rawValue: String
+    package let rawValue: String
 
-    public init(wire: String) {
+    package init(wire: String) {
         self.rawValue = wire
     }
 
     /// Saved, and posted to every enabled list.
-    public static let accepted = SetOutcome(wire: "accepted")
+    package static let accepted = SetOutcome(wire: "accepted")
     /// Held back by the drop guard; `message` says why.
-    public static let held = SetOutcome(wire: "held")
+    package static let held = SetOutcome(wire: "held")
     /// One shard's share saved; the total waits for the others.
-    public static let waitingForShards = SetOutcome(wire: "waiting_for_shards")
+    package static let waitingForShards = SetOutcome(wire: "waiting_for_shards")
 }

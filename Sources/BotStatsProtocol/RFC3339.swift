@@ -10,9 +10,9 @@ import Glibc
 /// Foundation's ISO 8601 support builds a Gregorian calendar in the process's time zone, which
 /// loads ICU's time-zone data: half a megabyte of resident memory and a slow first call, for a
 /// format that needs none of it. `timegm`/`gmtime_r` do the same work with no tables.
-public enum RFC3339 {
+package enum RFC3339 {
     /// `date` in UTC with whole seconds (rounded down), e.g. `2026-11-23T21:08:00Z`.
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)
         append(date, to: &bytes)
@@ -20,7 +20,7 @@ public enum RFC3339 {
     }
 
     /// Appends `format(date)` as UTF-8, without building a string.
-    public static func append(_ date: Date, to bytes: inout [UInt8]) {
+    package static func append(_ date: Date, to bytes: inout [UInt8]) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -50,7 +50,7 @@ public enum RFC3339 {
 
     /// The instant `text` names: `YYYY-MM-DDTHH:MM:SS`, optional fractional seconds, then `Z` or
     /// an offset `±HH:MM`; nil for anything else.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         func number(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= b.count else { return nil }
@@ -111,7 +111,7 @@ public enum RFC3339 {
 
 extension JSONEncoder.DateEncodingStrategy {
     /// `RFC3339.format`: what `.iso8601` writes, without loading ICU.
-    public static var rfc3339: JSONEncoder.DateEncodingStrategy {
+    package static var rfc3339: JSONEncoder.DateEncodingStrategy {
         .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(RFC3339.format(date))
@@ -121,7 +121,7 @@ extension JSONEncoder.DateEncodingStrategy {
 
 extension JSONDecoder.DateDecodingStrategy {
     /// `RFC3339.parse`: what `.iso8601` reads, without loading ICU.
-    public static var rfc3339: JSONDecoder.DateDecodingStrategy {
+    package static var rfc3339: JSONDecoder.DateDecodingStrategy {
         .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)

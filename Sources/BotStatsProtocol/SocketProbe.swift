@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// Blocking checks on Unix stream sockets, used before binding and by the client.
-public enum SocketProbe {
+package enum SocketProbe {
     /// Whether something accepts connections on `path` right now.
-    public static func accepts(path: String) -> Bool {
+    package static func accepts(path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -13,7 +13,7 @@ public enum SocketProbe {
     }
 
     /// `connect(2)` to a Unix socket path; returns 0 or -1 with `errno` set.
-    public static func connect(_ fd: CInt, path: String) -> CInt {
+    package static func connect(_ fd: CInt, path: String) -> CInt {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -33,7 +33,7 @@ public enum SocketProbe {
     }
 
     /// The file-system path a Unix socket descriptor is bound to, if any.
-    public static func boundPath(of fd: CInt) -> String? {
+    package static func boundPath(of fd: CInt) -> String? {
         var address = sockaddr_un()
         var length = socklen_t(MemoryLayout<sockaddr_un>.size)
         let result = withUnsafeMutablePointer(to: &address) { pointer in

@@ -1,13 +1,13 @@
 import FoundationEssentials
 
 /// `source` in a bot's status: where counts come from and how the last fetch went.
-public struct SourceStatus: Decodable, Sendable, Equatable {
+package struct SourceStatus: Decodable, Sendable, Equatable {
     /// `push` or `discord`.
-    public var kind: String
-    public var lastFetchAt: Date?
-    public var lastError: String?
+    package var kind: String
+    package var lastFetchAt: Date?
+    package var lastError: String?
 
-    public init(kind: String, lastFetchAt: Date?, lastError: String?) {
+    package init(kind: String, lastFetchAt: Date?, lastError: String?) {
         self.kind = kind
         self.lastFetchAt = lastFetchAt
         self.lastError = lastError

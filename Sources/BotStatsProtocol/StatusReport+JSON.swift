@@ -5,7 +5,7 @@ import FoundationEssentials
 // `JSONEncoder` with `.sortedKeys` would produce and to what `botstatsctl` decodes.
 
 extension StatusReport: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("bots", bots)
             json.field("config_loaded_at", configLoadedAt)
@@ -20,7 +20,7 @@ extension StatusReport: JSONWritable {
 }
 
 extension BotStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("counts", counts)
             json.field("held", held)
@@ -38,7 +38,7 @@ extension BotStatus: JSONWritable {
 }
 
 extension CountsStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("servers", servers)
             json.field("shards", shards)
@@ -49,7 +49,7 @@ extension CountsStatus: JSONWritable {
 }
 
 extension TargetStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("consecutive_failures", consecutiveFailures)
             json.field("failures_by_class", failuresByClass)
@@ -70,7 +70,7 @@ extension TargetStatus: JSONWritable {
 }
 
 extension RateLimitStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("limit", limit)
             json.field("remaining", remaining)
@@ -81,7 +81,7 @@ extension RateLimitStatus: JSONWritable {
 }
 
 extension HeldStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("reason", reason)
             json.field("servers", servers)
@@ -92,7 +92,7 @@ extension HeldStatus: JSONWritable {
 }
 
 extension ShardsStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("count", count)
             json.field("missing", missing)
@@ -104,7 +104,7 @@ extension ShardsStatus: JSONWritable {
 }
 
 extension SourceStatus: JSONWritable {
-    public func write(to json: inout JSONWriter) {
+    package func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("kind", kind)
             json.field("last_error", lastError)

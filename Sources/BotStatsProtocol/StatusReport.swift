@@ -5,19 +5,19 @@ import FoundationEssentials
 /// Every field is always present; unknown values are JSON `null`, so consumers never need to
 /// tell "missing" from "unknown". The daemon writes it with `JSONWriter` (see
 /// `StatusReport+JSON.swift`); `botstatsctl` decodes it.
-public struct StatusReport: Decodable, Sendable, Equatable {
-    public var version: String
-    public var pid: Int
-    public var uptimeSeconds: Int
-    public var configPath: String
-    public var configLoadedAt: Date
+package struct StatusReport: Decodable, Sendable, Equatable {
+    package var version: String
+    package var pid: Int
+    package var uptimeSeconds: Int
+    package var configPath: String
+    package var configLoadedAt: Date
     /// The last reload error, or nil while the running configuration is the one on disk.
-    public var lastReloadError: String?
+    package var lastReloadError: String?
     /// `--dry-run`: nothing is sent to any list, so no list has accepted anything.
-    public var dryRun: Bool
-    public var bots: [BotStatus]
+    package var dryRun: Bool
+    package var bots: [BotStatus]
 
-    public init(
+    package init(
         version: String, pid: Int, uptimeSeconds: Int, configPath: String, configLoadedAt: Date, lastReloadError: String?,
         dryRun: Bool = false, bots: [BotStatus]
     ) {
@@ -40,7 +40,7 @@ public struct StatusReport: Decodable, Sendable, Equatable {
         case dryRun = "dry_run"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         version = try c.decode(String.self, forKey: .version)
         pid = try c.decode(Int.self, forKey: .pid)
@@ -55,24 +55,24 @@ public struct StatusReport: Decodable, Sendable, Equatable {
 }
 
 /// One bot in the status object.
-public struct BotStatus: Decodable, Sendable, Equatable {
-    public var name: String
-    public var id: String
-    public var counts: CountsStatus
-    public var lastPostedAt: Date?
-    public var nextRepostAt: Date?
-    public var nextRepostInSeconds: Int?
+package struct BotStatus: Decodable, Sendable, Equatable {
+    package var name: String
+    package var id: String
+    package var counts: CountsStatus
+    package var lastPostedAt: Date?
+    package var nextRepostAt: Date?
+    package var nextRepostInSeconds: Int?
     /// The bot's `repost_interval`, so monitoring can judge staleness without the config file.
-    public var repostIntervalSeconds: Int?
+    package var repostIntervalSeconds: Int?
     /// Counts the drop guard holds back, and why; nil when none.
-    public var held: HeldStatus?
+    package var held: HeldStatus?
     /// Per-shard reporting progress; nil while the bot reports totals.
-    public var shards: ShardsStatus?
+    package var shards: ShardsStatus?
     /// Where the counts come from and how the last fetch went.
-    public var source: SourceStatus?
-    public var targets: [TargetStatus]
+    package var source: SourceStatus?
+    package var targets: [TargetStatus]
 
-    public init(
+    package init(
         name: String, id: String, counts: CountsStatus, lastPostedAt: Date?, nextRepostAt: Date?, nextRepostInSeconds: Int?,
         repostIntervalSeconds: Int?, held: HeldStatus? = nil, shards: ShardsStatus? = nil, source: SourceStatus? = nil,
         targets: [TargetStatus]
@@ -102,13 +102,13 @@ public struct BotStatus: Decodable, Sendable, Equatable {
 }
 
 /// A bot's cached counts in the status object; all null before the first `set`.
-public struct CountsStatus: Decodable, Sendable, Equatable {
-    public var servers: Int?
-    public var users: Int?
-    public var shards: Int?
-    public var updatedAt: Date?
+package struct CountsStatus: Decodable, Sendable, Equatable {
+    package var servers: Int?
+    package var users: Int?
+    package var shards: Int?
+    package var updatedAt: Date?
 
-    public init(servers: Int?, users: Int?, shards: Int?, updatedAt: Date?) {
+    package init(servers: Int?, users: Int?, shards: Int?, updatedAt: Date?) {
         self.servers = servers
         self.users = users
         self.shards = shards
@@ -123,24 +123,24 @@ public struct CountsStatus: Decodable, Sendable, Equatable {
 }
 
 /// One target in the status object.
-public struct TargetStatus: Decodable, Sendable, Equatable {
-    public var name: String
-    public var provider: String
-    public var state: TargetState
-    public var lastAttemptAt: Date?
-    public var lastSuccessAt: Date?
-    public var lastStatus: Int?
-    public var lastError: String?
-    public var consecutiveFailures: Int
-    public var postsTotal: Int
-    public var failuresTotal: Int
-    public var retriesTotal: Int
+package struct TargetStatus: Decodable, Sendable, Equatable {
+    package var name: String
+    package var provider: String
+    package var state: TargetState
+    package var lastAttemptAt: Date?
+    package var lastSuccessAt: Date?
+    package var lastStatus: Int?
+    package var lastError: String?
+    package var consecutiveFailures: Int
+    package var postsTotal: Int
+    package var failuresTotal: Int
+    package var retriesTotal: Int
     /// Failed attempts by class: `429`, `4xx`, `5xx`, `timeout`, `network`, `other`.
-    public var failuresByClass: [String: Int]
-    public var nextAttemptAt: Date?
-    public var rateLimit: RateLimitStatus
+    package var failuresByClass: [String: Int]
+    package var nextAttemptAt: Date?
+    package var rateLimit: RateLimitStatus
 
-    public init(
+    package init(
         name: String, provider: String, state: TargetState, lastAttemptAt: Date?, lastSuccessAt: Date?,
         lastStatus: Int?, lastError: String?, consecutiveFailures: Int, postsTotal: Int, failuresTotal: Int,
         retriesTotal: Int, failuresByClass: [String: Int] = [:], nextAttemptAt: Date?, rateLimit: RateLimitStatus
@@ -176,7 +176,7 @@ public struct TargetStatus: Decodable, Sendable, Equatable {
         case rateLimit = "rate_limit"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         provider = try c.decode(String.self, forKey: .provider)
@@ -197,13 +197,13 @@ public struct TargetStatus: Decodable, Sendable, Equatable {
 }
 
 /// A target's last reported rate-limit window in the status object.
-public struct RateLimitStatus: Decodable, Sendable, Equatable {
-    public var limit: Int?
-    public var remaining: Int?
-    public var resetAt: Date?
-    public var resetInSeconds: Int?
+package struct RateLimitStatus: Decodable, Sendable, Equatable {
+    package var limit: Int?
+    package var remaining: Int?
+    package var resetAt: Date?
+    package var resetInSeconds: Int?
 
-    public init(limit: Int?, remaining: Int?, resetAt: Date?, resetInSeconds: Int?) {
+    package init(limit: Int?, remaining: Int?, resetAt: Date?, resetInSeconds: Int?) {
         self.limit = limit
         self.remaining = remaining
         self.resetAt = resetAt
@@ -219,13 +219,13 @@ public struct RateLimitStatus: Decodable, Sendable, Equatable {
 }
 
 /// Counts held back by the drop guard.
-public struct HeldStatus: Decodable, Sendable, Equatable {
-    public var servers: Int
-    public var users: Int?
-    public var shards: Int?
-    public var reason: String
+package struct HeldStatus: Decodable, Sendable, Equatable {
+    package var servers: Int
+    package var users: Int?
+    package var shards: Int?
+    package var reason: String
 
-    public init(servers: Int, users: Int?, shards: Int?, reason: String) {
+    package init(servers: Int, users: Int?, shards: Int?, reason: String) {
         self.servers = servers
         self.users = users
         self.shards = shards
@@ -238,21 +238,21 @@ public struct HeldStatus: Decodable, Sendable, Equatable {
 }
 
 /// Per-shard reporting: how many of the shards have reported, and which have gone quiet.
-public struct ShardsStatus: Decodable, Sendable, Equatable {
+package struct ShardsStatus: Decodable, Sendable, Equatable {
     /// At most this many ids are listed in `stale` and `missing`.
-    public static let listed = 100
+    package static let listed = 100
 
-    public var count: Int
-    public var reported: Int
+    package var count: Int
+    package var reported: Int
     /// Shard ids whose last report is older than `shard_timeout` (still counted, flagged here);
     /// the lowest `listed` of them.
-    public var stale: [Int]
+    package var stale: [Int]
     /// How many shards are stale in all.
-    public var staleCount: Int
+    package var staleCount: Int
     /// Shard ids that have not reported since the shard count was set; the lowest `listed`.
-    public var missing: [Int]
+    package var missing: [Int]
 
-    public init(count: Int, reported: Int, stale: [Int], staleCount: Int? = nil, missing: [Int]) {
+    package init(count: Int, reported: Int, stale: [Int], staleCount: Int? = nil, missing: [Int]) {
         self.count = count
         self.reported = reported
         self.stale = stale
@@ -265,7 +265,7 @@ public struct ShardsStatus: Decodable, Sendable, Equatable {
         case staleCount = "stale_count"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         count = try c.decode(Int.self, forKey: .count)
         reported = try c.decode(Int.self, forKey: .reported)

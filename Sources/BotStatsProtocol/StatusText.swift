@@ -1,11 +1,11 @@
 import FoundationEssentials
 
 /// The human rendering of a status object, as `botstatsctl status` prints it.
-public enum StatusText {
+package enum StatusText {
     /// One line for the daemon, one block per bot, one row per target.
     ///
     /// - Parameter colour: colour the state column (only for a terminal without `NO_COLOR`).
-    public static func render(_ report: StatusReport, now: Date, colour: Bool = false) -> String {
+    package static func render(_ report: StatusReport, now: Date, colour: Bool = false) -> String {
         var lines: [String] = []
         /// Lines before this index are cleaned already (and table rows may hold colour codes).
         var cleanedLines = 0
@@ -97,7 +97,7 @@ public enum StatusText {
     }
 
     /// `12m ago`, `just now`, or `in 5m` for a date in the future.
-    public static func ago(_ date: Date, now: Date) -> String {
+    package static func ago(_ date: Date, now: Date) -> String {
         let delta = now.timeIntervalSince(date)
         if abs(delta) < 1 { return "just now" }
         if delta < 0 { return "in " + DurationText.format(roundedToSeconds: .seconds(-delta)) }

@@ -1,5 +1,5 @@
 /// A target's state as shown in status (SPEC §7).
-public enum TargetState: String, Sendable, Codable, Equatable, CaseIterable {
+package enum TargetState: String, Sendable, Codable, Equatable, CaseIterable {
     case ok
     case pending
     case retrying

@@ -3,12 +3,12 @@
 /// The daemon cleans what a list sends before it stores it; `botstatsctl` cleans again what it
 /// prints, since a status object may come from an older daemon, a hand-edited state file, or a
 /// client of another make.
-public enum TerminalText {
+package enum TerminalText {
     /// `text` without escape sequences and control characters; line breaks and tabs become spaces.
     ///
     /// - Parameter keepingLineBreaks: keep `\n` (multi-line text such as the metrics exposition);
     ///   otherwise it becomes a space, like every other line break and tab.
-    public static func removingControls(_ text: String, keepingLineBreaks: Bool = false) -> String {
+    package static func removingControls(_ text: String, keepingLineBreaks: Bool = false) -> String {
         var output = String.UnicodeScalarView()
         var scalars = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = scalars.next()

@@ -2,7 +2,7 @@
 /// struct of static members rather than an enum, so a word a newer daemon sends survives
 /// decoding and the set can grow without breaking clients. Conformers store the word and get
 /// their coding and description here.
-public protocol WireWord: Hashable, Sendable, Codable, CustomStringConvertible {
+package protocol WireWord: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The word on the wire, e.g. `delivered`.
     var rawValue: String { get }
     /// The word as received, known to this build or not.
@@ -10,14 +10,14 @@ public protocol WireWord: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 extension WireWord {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         self.init(wire: try decoder.singleValueContainer().decode(String.self))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -120,7 +120,7 @@ struct GlobalOptions: ParsableArguments {
     /// The intake token from `--token-file`: one line, surrounding whitespace dropped.
     private func readToken() throws(IntakeHTTPClient.Failure) -> String {
         guard let tokenFile, let file = fopen(tokenFile, "r") else {
-            fail(2, "botstatsctl: --token-file \(tokenFile ?? ""): \(String(cString: strerror(errno)))")
+            fail(2, "botstatsctl: --token-file \(tokenFile ?? ""): \(SystemErrorReason.verbatim(errno))")
         }
         defer { fclose(file) }
         var buffer = [CChar](repeating: 0, count: 4096)

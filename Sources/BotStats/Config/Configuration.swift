@@ -5,17 +5,17 @@ import BotStatsProtocol
 ///
 /// Built by `ConfigurationLoader` from a file and the process environment; nothing below the
 /// entry point reads the environment or the file system for settings again.
-public struct Configuration: Sendable, Equatable {
+package struct Configuration: Sendable, Equatable {
     /// The main configuration file this value was loaded from.
-    public var path: String
+    package var path: String
     /// `[daemon]`: sockets, directories, logging.
-    public var daemon: DaemonSettings
+    package var daemon: DaemonSettings
     /// `[retry]`: how posts are retried and timed out.
-    public var retry: RetrySettings
+    package var retry: RetrySettings
     /// Every configured bot: the main file's first, then `bots.d/*.toml` in name order.
-    public var bots: [BotSettings]
+    package var bots: [BotSettings]
 
-    public init(path: String, daemon: DaemonSettings, retry: RetrySettings, bots: [BotSettings]) {
+    package init(path: String, daemon: DaemonSettings, retry: RetrySettings, bots: [BotSettings]) {
         self.path = path
         self.daemon = daemon
         self.retry = retry
@@ -24,19 +24,19 @@ public struct Configuration: Sendable, Equatable {
 }
 
 /// `[daemon]`: where the daemon listens and keeps its state.
-public struct DaemonSettings: Sendable, Equatable {
+package struct DaemonSettings: Sendable, Equatable {
     /// Path of the Unix control socket the daemon binds when systemd passes none.
-    public var controlSocket: String
+    package var controlSocket: String
     /// Directory holding the per-bot state files (`bots/<name>.json`).
-    public var stateDirectory: String
+    package var stateDirectory: String
     /// Lowest log level written to stderr.
-    public var logLevel: Logger.Level
+    package var logLevel: Logger.Level
     /// `host:port` of the optional Prometheus endpoint; nil when off.
-    public var metricsListen: String?
+    package var metricsListen: String?
     /// The network intake for shards on other hosts; nil when off (`intake_listen` unset).
-    public var intake: IntakeSettings?
+    package var intake: IntakeSettings?
 
-    public init(
+    package init(
         controlSocket: String, stateDirectory: String, logLevel: Logger.Level = .info, metricsListen: String? = nil,
         intake: IntakeSettings? = nil
     ) {
@@ -49,17 +49,17 @@ public struct DaemonSettings: Sendable, Equatable {
 }
 
 /// `[retry]`: attempts, backoff and per-request timeout for every post.
-public struct RetrySettings: Sendable, Equatable {
+package struct RetrySettings: Sendable, Equatable {
     /// Attempts per post, the first try included (at least 1).
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// Base of the exponential backoff.
-    public var baseDelay: Duration
+    package var baseDelay: Duration
     /// Cap of one backoff wait; a required wait longer than this defers the post instead.
-    public var maxDelay: Duration
+    package var maxDelay: Duration
     /// One request, connect to last byte.
-    public var timeout: Duration
+    package var timeout: Duration
 
-    public init(
+    package init(
         maxAttempts: Int = 5,
         baseDelay: Duration = .seconds(1),
         maxDelay: Duration = .seconds(15 * 60),
@@ -73,7 +73,7 @@ public struct RetrySettings: Sendable, Equatable {
 }
 
 /// Where a bot's counts come from.
-public enum CountSource: Sendable, Equatable {
+package enum CountSource: Sendable, Equatable {
     /// Counts arrive over the control socket (`botstatsctl set`).
     case push
     /// Counts are fetched from Discord's `GET /applications/@me` before each repost.
@@ -81,25 +81,25 @@ public enum CountSource: Sendable, Equatable {
 }
 
 /// One bot: its Discord id, its repost timer and the lists it is posted to.
-public struct BotSettings: Sendable, Equatable {
+package struct BotSettings: Sendable, Equatable {
     /// Name used by `--bot` and in status: `[bot] name`, else the drop-in's stem, else `main`.
-    public var name: String
+    package var name: String
     /// The bot's Discord application id (a snowflake, digits only).
-    public var id: String
+    package var id: String
     /// Cached counts are posted again this often.
-    public var repostInterval: Duration
+    package var repostInterval: Duration
     /// Where counts come from.
-    public var source: CountSource
+    package var source: CountSource
     /// The file this bot was read from (for error messages).
-    public var sourceFile: String
+    package var sourceFile: String
     /// A shard that has not reported for this long is flagged in status (default 2 × repost_interval).
-    public var shardTimeout: Duration
+    package var shardTimeout: Duration
     /// A new total more than this fraction below the last posted one is held back until confirmed.
-    public var dropGuard: Double
+    package var dropGuard: Double
     /// The bot's lists, in the order of the file.
-    public var targets: [TargetSettings]
+    package var targets: [TargetSettings]
 
-    public init(
+    package init(
         name: String,
         id: String,
         repostInterval: Duration = .seconds(3600),
@@ -121,19 +121,19 @@ public struct BotSettings: Sendable, Equatable {
 }
 
 /// One bot list a bot is posted to: `[targets.NAME]`.
-public struct TargetSettings: Sendable, Equatable {
+package struct TargetSettings: Sendable, Equatable {
     /// The table name, unique per bot.
-    public var name: String
+    package var name: String
     /// The request to send: a built-in provider's shape or a custom template.
-    public var request: RequestShape
+    package var request: RequestShape
     /// Replaces the provider's default base URL (built-in providers only).
-    public var baseURL: String?
+    package var baseURL: String?
     /// The list's API token.
-    public var token: Secret
+    package var token: Secret
     /// A disabled target is shown in status but never posted to.
-    public var enabled: Bool
+    package var enabled: Bool
 
-    public init(name: String, request: RequestShape, baseURL: String? = nil, token: Secret, enabled: Bool = true) {
+    package init(name: String, request: RequestShape, baseURL: String? = nil, token: Secret, enabled: Bool = true) {
         self.name = name
         self.request = request
         self.baseURL = baseURL
@@ -142,7 +142,7 @@ public struct TargetSettings: Sendable, Equatable {
     }
 
     /// The provider name shown in status (`custom` for custom templates).
-    public var providerName: String {
+    package var providerName: String {
         switch request {
         case .builtin(let spec): return spec.name
         case .custom: return "custom"

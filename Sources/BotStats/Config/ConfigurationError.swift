@@ -1,16 +1,16 @@
 import BotStatsProtocol
 
 /// One thing wrong with the configuration: which file, which line (and column) when known, which key.
-public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
+package struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var file: String
+    package var line: Int?
     /// The column of a syntax error, counted in characters from 1; nil for every other error.
-    public var column: Int?
+    package var column: Int?
     /// Full key path, e.g. `targets.topgg.token_file`; empty for whole-file problems.
-    public var keyPath: String
-    public var message: String
+    package var keyPath: String
+    package var message: String
 
-    public init(file: String, line: Int? = nil, column: Int? = nil, keyPath: String, message: String) {
+    package init(file: String, line: Int? = nil, column: Int? = nil, keyPath: String, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -23,7 +23,7 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     /// Control characters (from a file name or a quoted key) are written as `\u{…}` escapes: the
     /// text goes to a terminal, the journal and `STATUS=`, where a line break would start a new
     /// field.
-    public var description: String {
+    package var description: String {
         var text = file
         if let line { text += ":\(line)" }
         if line != nil, let column { text += ":\(column)" }
@@ -51,26 +51,26 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
 }
 
 /// Every error found in a configuration; loading reports them all at once, not one per try.
-public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
-    public var errors: [ConfigurationError]
+package struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+    package var errors: [ConfigurationError]
 
-    public init(errors: [ConfigurationError]) {
+    package init(errors: [ConfigurationError]) {
         self.errors = errors
     }
 
     /// One error per line.
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
 /// A configuration that loaded, and what is worth a warning about it.
-public struct LoadedConfiguration: Sendable {
-    public var configuration: Configuration
+package struct LoadedConfiguration: Sendable {
+    package var configuration: Configuration
     /// E.g. an inline token in a file others can read; logged at start and by `--check-config`.
-    public var warnings: [String]
+    package var warnings: [String]
     /// E.g. a provider's old name; logged at notice level.
-    public var notices: [String]
+    package var notices: [String]
 
-    public init(configuration: Configuration, warnings: [String], notices: [String] = []) {
+    package init(configuration: Configuration, warnings: [String], notices: [String] = []) {
         self.configuration = configuration
         self.warnings = warnings
         self.notices = notices

@@ -45,7 +45,7 @@ struct ConfigurationFile {
             if errno != ENOENT {
                 issues.error(
                     file: directory, line: nil, keyPath: "",
-                    "cannot list the drop-in directory: \(errno == ENOTDIR ? "not a directory" : String(cString: strerror(errno)))")
+                    "cannot list the drop-in directory: \(errno == ENOTDIR ? "not a directory" : SystemErrorReason.verbatim(errno))")
             }
             return []
         }

@@ -17,7 +17,7 @@ extension ConfigurationLoader {
             return nil
         }
         let allowPlaintext = daemon.bool("intake_allow_plaintext") ?? false
-        if let (host, _) = ListenAddress.split(listen), !ListenAddress.isPrivate(host), !allowPlaintext {
+        if let (host, _) = HostPort.split(listen), !ListenAddress.isPrivate(host), !allowPlaintext {
             daemon.error(
                 "intake_listen",
                 "\(host) is neither a loopback nor a private address, and the intake speaks plain HTTP: serve it on 127.0.0.1 behind a TLS reverse proxy, or set intake_allow_plaintext = true"

@@ -27,10 +27,10 @@ import BotStatsProtocol
 /// `token_credential` reads `$CREDENTIALS_DIRECTORY`, or `tokens/` beside the main file when that
 /// is unset (see `TokenReader`). Files are read by `ConfigurationFile`: regular files only, bounded,
 /// never blocking; TOML is parsed by `TOMLParser`, which gives every key its line.
-public struct ConfigurationLoader: Sendable {
-    public let environment: ConfigurationEnvironment
+package struct ConfigurationLoader: Sendable {
+    package let environment: ConfigurationEnvironment
 
-    public init(environment: ConfigurationEnvironment) {
+    package init(environment: ConfigurationEnvironment) {
         self.environment = environment
     }
 
@@ -41,7 +41,7 @@ public struct ConfigurationLoader: Sendable {
     ]
 
     /// The configuration at `path` with its drop-ins, or every error found.
-    public func load(path: String) throws(ConfigurationErrors) -> LoadedConfiguration {
+    package func load(path: String) throws(ConfigurationErrors) -> LoadedConfiguration {
         let issues = ConfigurationIssues()
         let absolute = ConfigurationFile.absolute(path)
         let directory = ConfigurationFile.directory(of: absolute)

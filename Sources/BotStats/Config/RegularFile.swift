@@ -29,7 +29,7 @@ struct RegularFile {
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            return .failure(Problem(isMissing: false, description: String(cString: strerror(errno))))
+            return .failure(Problem(isMissing: false, description: SystemErrorReason.verbatim(errno)))
         }
         if let kind = kindDescription(info.st_mode) {
             return .failure(Problem(isMissing: false, description: "is \(kind), not a regular file"))
@@ -40,7 +40,7 @@ struct RegularFile {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .failure(Problem(isMissing: false, description: String(cString: strerror(errno))))
+                return .failure(Problem(isMissing: false, description: SystemErrorReason.verbatim(errno)))
             }
             if count == 0 { break }
             bytes.append(contentsOf: buffer[0..<count])
@@ -72,7 +72,7 @@ struct RegularFile {
         case ELOOP: return Problem(isMissing: false, description: "too many levels of symbolic links")
         // A Unix socket cannot be opened at all; say what it is rather than "no such device".
         case ENXIO: return Problem(isMissing: false, description: "is a socket or a device without a driver, not a regular file")
-        default: return Problem(isMissing: false, description: String(cString: strerror(code)))
+        default: return Problem(isMissing: false, description: SystemErrorReason.verbatim(code))
         }
     }
 

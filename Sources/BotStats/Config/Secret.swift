@@ -4,14 +4,14 @@ import BotStatsProtocol
 ///
 /// Its `description` is a fixed placeholder, so string interpolation cannot leak it; the value
 /// is read only through `revealed`, by the code that puts it on the wire.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The secret itself. Use only to build a request.
-    public let revealed: String
+    package let revealed: String
 
-    public init(_ value: String) {
+    package init(_ value: String) {
         self.revealed = value
     }
 
-    public var description: String { "[redacted]" }
-    public var debugDescription: String { "[redacted]" }
+    package var description: String { "[redacted]" }
+    package var debugDescription: String { "[redacted]" }
 }

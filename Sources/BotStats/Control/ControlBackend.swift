@@ -1,7 +1,7 @@
 import BotStatsProtocol
 
 /// What the control socket can ask of the daemon; the engine implements it, tests may fake it.
-public protocol ControlBackend: Sendable {
+package protocol ControlBackend: Sendable {
     /// The status object, of one bot when `bot` is given.
     func status(bot: String?) async throws(ControlError) -> StatusReport
     /// Accept new counts (persisted before returning).

@@ -4,11 +4,11 @@ import BotStatsProtocol
 /// Turns one request line into one response line; the NIO-free heart of the control socket.
 ///
 /// Every outcome is a response: nothing a client sends can throw out of here.
-public struct ControlCommandHandler: Sendable {
+package struct ControlCommandHandler: Sendable {
     private let backend: any ControlBackend
     private let lastStatus = LastStatusLine()
 
-    public init(backend: any ControlBackend) {
+    package init(backend: any ControlBackend) {
         self.backend = backend
     }
 
@@ -16,7 +16,7 @@ public struct ControlCommandHandler: Sendable {
     ///
     /// - Parameter mayChange: whether the peer may run `set`, `post` and `reload`
     ///   (see `ControlAccessPolicy`); `status` and `metrics` are open to anyone who can connect.
-    public func respond(to line: some Collection<UInt8>, mayChange: Bool = true) async -> String {
+    package func respond(to line: some Collection<UInt8>, mayChange: Bool = true) async -> String {
         do {
             let request = try ControlRequest.parse(line)
             if request.isMutating, !mayChange {

@@ -14,18 +14,18 @@ import BotStatsProtocol
 /// Binding happens in `bind(...)`, before the service group starts, so a daemon that cannot listen
 /// fails at start-up and `READY=1` is only sent once clients can connect. Each connection runs in
 /// its own child task; a slow or hostile client holds only its own task.
-public final class ControlServer: Service {
+package final class ControlServer: Service {
     /// Longest request line accepted (SPEC §7).
-    public static let maximumLineLength = 64 * 1024
+    package static let maximumLineLength = 64 * 1024
     /// Open connections allowed at once; at the cap the longest-idle one is closed for a new one.
-    public static let maximumConnections = 64
+    package static let maximumConnections = 64
     /// A connection with no complete request for this long is closed.
-    public static let idleTimeout: Duration = .seconds(30)
+    package static let idleTimeout: Duration = .seconds(30)
     /// Slots beyond `maximumConnections` for root and the daemon's own user, so an operator and
     /// the bot's own `set` always get in, however many other clients hold connections.
-    public static let reservedConnections = 8
+    package static let reservedConnections = 8
     /// A client that has not read an answer within this long is disconnected.
-    public static let writeTimeout: Duration = .seconds(10)
+    package static let writeTimeout: Duration = .seconds(10)
 
     private let channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
     private let handler: ControlCommandHandler
@@ -35,7 +35,7 @@ public final class ControlServer: Service {
     private let connections: ControlConnections
     private let refusals: RefusalLog
     /// Where the socket lives when the daemon bound it; removed on stop. Nil when systemd owns it.
-    public let ownedPath: String?
+    package let ownedPath: String?
 
     private init(
         channel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>,
@@ -55,7 +55,7 @@ public final class ControlServer: Service {
     ///
     /// A socket file left by a crashed daemon is removed; one that a live daemon still answers on
     /// is an error, so two daemons never share a state directory by accident.
-    public static func bind(
+    package static func bind(
         path: String, inheritedDescriptor: CInt? = nil, handler: ControlCommandHandler,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> ControlServer {
@@ -103,7 +103,7 @@ public final class ControlServer: Service {
             throw ControlSocketError(path: path, reason: reason)
         }
         guard chmod(staging, 0o660) == 0, rename(staging, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = SystemErrorReason.verbatim(errno)
             unlink(staging)
             try? await channel.channel.close()
             throw ControlSocketError(path: path, reason: "cannot set mode 0660 and move into place: \(reason)")
@@ -131,7 +131,7 @@ public final class ControlServer: Service {
     /// Accepts connections until the service group shuts down; then answers what is already
     /// being answered (for at most `drainTime`), closes every connection and removes the socket
     /// file it created.
-    public func run() async {
+    package func run() async {
         let connections = self.connections
         await serveConnections(
             of: channel,
@@ -247,9 +247,9 @@ struct PeerCredentialsLayout: Sendable {
 }
 
 /// The control socket could not be set up.
-public struct ControlSocketError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let reason: String
+package struct ControlSocketError: Error, Sendable, CustomStringConvertible {
+    package let path: String
+    package let reason: String
 
-    public var description: String { "control socket \(path): \(reason)" }
+    package var description: String { "control socket \(path): \(reason)" }
 }

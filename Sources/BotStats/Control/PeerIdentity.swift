@@ -4,14 +4,14 @@ import BotStatsProtocol
 #endif
 
 /// Who is on the other end of a control connection, from `SO_PEERCRED`.
-public struct PeerIdentity: Sendable, Equatable {
-    public var pid: Int32
-    public var uid: UInt32
-    public var gid: UInt32
+package struct PeerIdentity: Sendable, Equatable {
+    package var pid: Int32
+    package var uid: UInt32
+    package var gid: UInt32
     /// The supplementary groups the peer process has (`SO_PEERGROUPS`); nil when unknown.
-    public var groups: [UInt32]?
+    package var groups: [UInt32]?
 
-    public init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32]? = nil) {
+    package init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32]? = nil) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
@@ -24,13 +24,13 @@ public struct PeerIdentity: Sendable, Equatable {
 /// Allowed: root, the daemon's own uid, and members of the control socket's group (primary or
 /// supplementary). The socket's 0660 mode already keeps others out; this holds even when an
 /// operator loosens that mode.
-public struct ControlAccessPolicy: Sendable {
-    public let daemonUID: UInt32
+package struct ControlAccessPolicy: Sendable {
+    package let daemonUID: UInt32
     /// The group of the socket file; nil when it could not be read (then only root and the daemon).
-    public let socketGroup: UInt32?
+    package let socketGroup: UInt32?
     private let isMember: @Sendable (_ uid: UInt32, _ gid: UInt32) -> Bool
 
-    public init(
+    package init(
         daemonUID: UInt32, socketGroup: UInt32?,
         isMember: @escaping @Sendable (_ uid: UInt32, _ gid: UInt32) -> Bool = ControlAccessPolicy.systemGroupMembership
     ) {
@@ -40,7 +40,7 @@ public struct ControlAccessPolicy: Sendable {
     }
 
     /// Root or the daemon's own user: may use the connections reserved beyond the cap.
-    public func isPrivileged(_ peer: PeerIdentity?) -> Bool {
+    package func isPrivileged(_ peer: PeerIdentity?) -> Bool {
         guard let peer else { return false }
         return peer.uid == 0 || peer.uid == daemonUID
     }
@@ -50,7 +50,7 @@ public struct ControlAccessPolicy: Sendable {
     /// Group membership is what the peer process really has (`SO_PEERGROUPS`), and only when
     /// the kernel could not say, what the user database says. A zero in the kernel's list may be
     /// unused room, so the root group counts only as the peer's primary group.
-    public func mayChange(_ peer: PeerIdentity?) -> Bool {
+    package func mayChange(_ peer: PeerIdentity?) -> Bool {
         guard let peer else { return false }
         if isPrivileged(peer) { return true }
         guard let socketGroup else { return false }
@@ -62,7 +62,7 @@ public struct ControlAccessPolicy: Sendable {
     }
 
     /// Supplementary group membership from the user database (`getgrouplist(3)`).
-    public static let systemGroupMembership: @Sendable (UInt32, UInt32) -> Bool = { uid, gid in
+    package static let systemGroupMembership: @Sendable (UInt32, UInt32) -> Bool = { uid, gid in
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16384)

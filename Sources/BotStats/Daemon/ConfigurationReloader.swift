@@ -5,7 +5,7 @@ import BotStatsProtocol
 ///
 /// The new configuration is validated whole before anything changes; a bad one is rejected, the
 /// old one keeps running, and the error goes to the log, the caller and `STATUS=`.
-public struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Duration {
+package struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Duration {
     let path: String
     let loader: ConfigurationLoader
     let engine: PostingEngine<C>
@@ -17,7 +17,7 @@ public struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Dura
     /// for applies the file as it is then, never an earlier reload's older reading.
     private let gate = AsyncSerialGate()
 
-    public init(
+    package init(
         path: String, loader: ConfigurationLoader, engine: PostingEngine<C>, notifier: any ServiceNotifier,
         logger: Logger, logSettings: LiveLogSettings,
         monotonicMicroseconds: @escaping @Sendable () -> UInt64 = SystemdNotifier.monotonicMicroseconds
@@ -34,7 +34,7 @@ public struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Dura
     /// Reloads and answers with the new size, or with why the new configuration was rejected.
     ///
     /// Reloads asked for at once (SIGHUPs, `botstatsctl reload`s) run one after another.
-    public func reload() async throws(ControlError) -> ReloadResult {
+    package func reload() async throws(ControlError) -> ReloadResult {
         try await gate.run { () async throws(ControlError) -> ReloadResult in
             try await reloadNow()
         }

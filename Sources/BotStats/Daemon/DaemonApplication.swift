@@ -15,11 +15,11 @@ import BotStatsProtocol
 /// Generic over the clock its engine and watchdog wait on, and given its transport, so tests
 /// build whole daemons in one process with a manual clock and a scripted list: nothing here is
 /// global (see `DaemonOptions.handlesSignals`).
-public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration {
-    public let engine: PostingEngine<C>
-    public let control: ControlServer
+package struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration {
+    package let engine: PostingEngine<C>
+    package let control: ControlServer
     /// Reloads the configuration, as SIGHUP and `botstatsctl reload` do.
-    public let reloader: ConfigurationReloader<C>
+    package let reloader: ConfigurationReloader<C>
     let group: ServiceGroup
     /// The client the real transport sends with; nil when the caller gave the transport.
     let httpClient: HTTPClient?
@@ -34,7 +34,7 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
     ///   - clock: what the engine and the watchdog wait on.
     ///   - transport: how requests reach the lists; nil for the real one (async-http-client, or
     ///     a request log under `--dry-run`).
-    public static func build(
+    package static func build(
         configuration: Configuration, options: DaemonOptions, notifier: any ServiceNotifier, logger: Logger,
         clock: C, transport: (any StatsTransport)? = nil
     ) async throws -> DaemonApplication<C> {
@@ -123,7 +123,7 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
     /// Runs until SIGTERM or SIGINT (or `stop()`), then stops gracefully within
     /// `shutdownGrace`: `STOPPING=1`, in-flight posts finish (or are cut off), state is saved,
     /// the control socket closes last.
-    public func run() async throws {
+    package func run() async throws {
         do {
             try await group.run()
         } catch {
@@ -134,14 +134,14 @@ public struct DaemonApplication<C: Clock>: Sendable where C.Duration == Duration
     }
 
     /// Stops a running daemon as SIGTERM does.
-    public func stop() async {
+    package func stop() async {
         await group.triggerGracefulShutdown()
     }
 }
 
 extension DaemonApplication where C == DaemonClock {
     /// The daemon as it really runs: the real clock, and the real transport for `options`.
-    public static func build(
+    package static func build(
         configuration: Configuration, options: DaemonOptions, notifier: any ServiceNotifier, logger: Logger
     ) async throws -> DaemonApplication<DaemonClock> {
         try await build(configuration: configuration, options: options, notifier: notifier, logger: logger, clock: DaemonClock())

@@ -11,8 +11,8 @@ import BotStatsProtocol
 /// post races a timeout sleep that is then cancelled, so an idle daemon kept waking for posts long
 /// finished (1.3–1.4 wakeups/s against 1.07 with this clock). A cancelled event-loop timer is
 /// removed from its loop. Tests use `ManualClock`.
-public struct DaemonClock: Clock {
-    public typealias Instant = ContinuousClock.Instant
+package struct DaemonClock: Clock {
+    package typealias Instant = ContinuousClock.Instant
 
     /// Longest single timer; longer sleeps re-arm, which also corrects for time spent suspended
     /// (the event loop's clock stops during suspend, `ContinuousClock` does not).
@@ -20,14 +20,14 @@ public struct DaemonClock: Clock {
 
     private let eventLoops: any EventLoopGroup
 
-    public init(eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    package init(eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.eventLoops = eventLoops
     }
 
-    public var now: Instant { ContinuousClock.now }
-    public var minimumResolution: Duration { ContinuousClock().minimumResolution }
+    package var now: Instant { ContinuousClock.now }
+    package var minimumResolution: Duration { ContinuousClock().minimumResolution }
 
-    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         while true {
             try Task.checkCancellation()
             let remaining = now.duration(to: deadline)

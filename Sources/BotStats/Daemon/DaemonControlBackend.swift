@@ -1,16 +1,16 @@
 import BotStatsProtocol
 
 /// Connects the control socket to the engine and to configuration reloads.
-public struct DaemonControlBackend<C: Clock>: ControlBackend where C.Duration == Duration {
+package struct DaemonControlBackend<C: Clock>: ControlBackend where C.Duration == Duration {
     let engine: PostingEngine<C>
     let reloader: @Sendable () async throws(ControlError) -> ReloadResult
 
-    public init(engine: PostingEngine<C>, reloader: @escaping @Sendable () async throws(ControlError) -> ReloadResult) {
+    package init(engine: PostingEngine<C>, reloader: @escaping @Sendable () async throws(ControlError) -> ReloadResult) {
         self.engine = engine
         self.reloader = reloader
     }
 
-    public func status(bot: String?) async throws(ControlError) -> StatusReport {
+    package func status(bot: String?) async throws(ControlError) -> StatusReport {
         var report = await engine.status()
         if let bot {
             report.bots = report.bots.filter { $0.name == bot }
@@ -21,19 +21,19 @@ public struct DaemonControlBackend<C: Clock>: ControlBackend where C.Duration ==
         return report
     }
 
-    public func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
+    package func set(bot: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
         try await engine.set(bot: bot, update: update)
     }
 
-    public func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] {
+    package func post(bot: String?, target: String?) async throws(ControlError) -> [PostResult] {
         try await engine.post(bot: bot, target: target)
     }
 
-    public func reload() async throws(ControlError) -> ReloadResult {
+    package func reload() async throws(ControlError) -> ReloadResult {
         try await reloader()
     }
 
-    public func metrics() async -> String {
+    package func metrics() async -> String {
         MetricsExposition.render(await engine.status())
     }
 }

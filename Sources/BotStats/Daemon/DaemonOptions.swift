@@ -4,27 +4,27 @@ import BotStatsProtocol
 #endif
 
 /// Options of one daemon run that do not come from the configuration file.
-public struct DaemonOptions: Sendable {
+package struct DaemonOptions: Sendable {
     /// Log requests instead of sending them.
-    public var dryRun: Bool
+    package var dryRun: Bool
     /// The process id shown in status.
-    public var pid: Int
+    package var pid: Int
     /// How long a stop may take, SIGTERM to exit; in-flight posts get four fifths of it.
-    public var shutdownGrace: Duration
+    package var shutdownGrace: Duration
     /// A listening control socket passed by systemd (`FileDescriptorName=control`), if any.
-    public var inheritedControlSocket: CInt?
+    package var inheritedControlSocket: CInt?
     /// systemd's watchdog interval; nil when the watchdog is off.
-    public var watchdogInterval: Duration?
+    package var watchdogInterval: Duration?
     /// Loads the configuration again on reload.
-    public var loader: ConfigurationLoader
+    package var loader: ConfigurationLoader
     /// The level and tokens the daemon's log handler reads; a reload replaces them. Nil makes
     /// settings of the daemon's own (its loggers then keep their level across reloads).
-    public var logSettings: LiveLogSettings?
+    package var logSettings: LiveLogSettings?
     /// Stop on SIGTERM/SIGINT and reload on SIGHUP. Signals belong to the whole process, so a
     /// test that runs several daemons in one process turns this off and uses `stop()` instead.
-    public var handlesSignals: Bool
+    package var handlesSignals: Bool
 
-    public init(
+    package init(
         dryRun: Bool = false, pid: Int, shutdownGrace: Duration = .seconds(5), inheritedControlSocket: CInt? = nil,
         watchdogInterval: Duration? = nil, loader: ConfigurationLoader, logSettings: LiveLogSettings? = nil,
         handlesSignals: Bool = true

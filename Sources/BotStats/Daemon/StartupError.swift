@@ -5,20 +5,20 @@ import BotStatsProtocol
 
 /// Why the daemon could not start, in one line that names what failed and why, in plain words:
 /// `state_directory /var/lib/botstatsd: permission denied`.
-public struct StartupError: Error, Sendable, CustomStringConvertible {
+package struct StartupError: Error, Sendable, CustomStringConvertible {
     /// The configuration key or path that failed, e.g. `daemon.metrics_listen 0.0.0.0:9470`.
-    public let subject: String
-    public let reason: String
+    package let subject: String
+    package let reason: String
 
-    public init(_ subject: String, _ reason: String) {
+    package init(_ subject: String, _ reason: String) {
         self.subject = subject
         self.reason = reason
     }
 
     /// `subject: reason` for a failed system call's `errno`.
-    public init(_ subject: String, errno code: CInt) {
-        self.init(subject, ConnectionFailureReason.systemReason(code))
+    package init(_ subject: String, errno code: CInt) {
+        self.init(subject, SystemErrorReason.text(code))
     }
 
-    public var description: String { "\(subject): \(reason)" }
+    package var description: String { "\(subject): \(reason)" }
 }

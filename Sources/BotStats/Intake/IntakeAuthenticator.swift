@@ -4,15 +4,15 @@ import BotStatsProtocol
 ///
 /// Every configured token is compared, each in time that depends only on the lengths, so how
 /// long an answer takes says nothing about which token, or how much of one, was right.
-public struct IntakeAuthenticator: Sendable {
+package struct IntakeAuthenticator: Sendable {
     private let clients: [IntakeClient]
 
-    public init(clients: [IntakeClient]) {
+    package init(clients: [IntakeClient]) {
         self.clients = clients
     }
 
     /// The client whose token `authorization` carries, or nil (missing, malformed or unknown).
-    public func client(forAuthorization authorization: String?) -> IntakeClient? {
+    package func client(forAuthorization authorization: String?) -> IntakeClient? {
         guard let authorization else { return nil }
         let prefix = "Bearer "
         guard authorization.count > prefix.count,

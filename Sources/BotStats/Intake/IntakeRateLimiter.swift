@@ -3,7 +3,7 @@ import BotStatsProtocol
 
 /// At most `perMinute` requests per client, refilled evenly over the minute (a token bucket):
 /// a client that asks more often is told how long to wait, in whole seconds for `Retry-After`.
-public final class IntakeRateLimiter<C: Clock>: Sendable where C.Duration == Duration {
+package final class IntakeRateLimiter<C: Clock>: Sendable where C.Duration == Duration {
     private struct Bucket {
         var tokens: Double
         var updated: C.Instant
@@ -13,13 +13,13 @@ public final class IntakeRateLimiter<C: Clock>: Sendable where C.Duration == Dur
     private let clock: C
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    public init(perMinute: Int, clock: C) {
+    package init(perMinute: Int, clock: C) {
         self.perMinute = max(1, perMinute)
         self.clock = clock
     }
 
     /// Takes one request for `client`: nil when allowed, else the seconds to wait (at least 1).
-    public func admit(_ client: String) -> Int? {
+    package func admit(_ client: String) -> Int? {
         let now = clock.now
         let capacity = Double(perMinute)
         let perSecond = capacity / 60

@@ -2,18 +2,18 @@ import Logging
 import BotStatsProtocol
 
 /// One HTTP request to the intake, reduced to what deciding the answer needs.
-public struct IntakeRequest: Sendable {
-    public var method: String
+package struct IntakeRequest: Sendable {
+    package var method: String
     /// The request target, e.g. `/v1/bots/main/counts`.
-    public var path: String
-    public var authorization: String?
-    public var body: [UInt8]
+    package var path: String
+    package var authorization: String?
+    package var body: [UInt8]
     /// The body was longer than the intake accepts (what arrived is cut off).
-    public var bodyTooLarge: Bool
+    package var bodyTooLarge: Bool
     /// Who sent it, for logs.
-    public var peer: String
+    package var peer: String
 
-    public init(method: String, path: String, authorization: String?, body: [UInt8], bodyTooLarge: Bool = false, peer: String = "-") {
+    package init(method: String, path: String, authorization: String?, body: [UInt8], bodyTooLarge: Bool = false, peer: String = "-") {
         self.method = method
         self.path = path
         self.authorization = authorization
@@ -25,12 +25,12 @@ public struct IntakeRequest: Sendable {
 
 /// The intake's answer: an HTTP status, extra headers, and a body in the control protocol's
 /// response format (`{"v":1,"ok":…}`).
-public struct IntakeResponse: Sendable, Equatable {
-    public var status: Int
-    public var headers: [String: String]
-    public var body: String
+package struct IntakeResponse: Sendable, Equatable {
+    package var status: Int
+    package var headers: [String: String]
+    package var body: String
 
-    public init(status: Int, headers: [String: String] = [:], body: String) {
+    package init(status: Int, headers: [String: String] = [:], body: String) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -48,9 +48,9 @@ public struct IntakeResponse: Sendable, Equatable {
 /// Refusals: no or unknown token 401, a bot outside the client's scope 403, a body over 64 KiB
 /// 413, more than the allowed requests per minute 429 with `Retry-After` (the header we ask lists
 /// to send us), an unknown path 404, another method 405.
-public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Duration {
+package struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Duration {
     /// Longest body accepted.
-    public static var maximumBodyBytes: Int { 64 * 1024 }
+    package static var maximumBodyBytes: Int { 64 * 1024 }
 
     let backend: any ControlBackend
     let authenticator: IntakeAuthenticator
@@ -58,7 +58,7 @@ public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Durat
     let logger: Logger
     let refusals: RefusalLog
 
-    public init(backend: any ControlBackend, settings: IntakeSettings, clock: C, logger: Logger) {
+    package init(backend: any ControlBackend, settings: IntakeSettings, clock: C, logger: Logger) {
         self.backend = backend
         self.authenticator = IntakeAuthenticator(clients: settings.clients)
         self.rateLimiter = IntakeRateLimiter(perMinute: settings.requestsPerMinute, clock: clock)
@@ -66,7 +66,7 @@ public struct IntakeRequestHandler<C: Clock>: Sendable where C.Duration == Durat
         self.refusals = RefusalLog(logger: logger, message: "intake request refused")
     }
 
-    public func respond(to request: IntakeRequest) async -> IntakeResponse {
+    package func respond(to request: IntakeRequest) async -> IntakeResponse {
         guard let client = authenticator.client(forAuthorization: request.authorization) else {
             refusals.record(now: .now, metadata: ["peer": "\(request.peer)", "reason": "no or unknown token"])
             return .error(

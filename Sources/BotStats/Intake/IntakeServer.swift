@@ -13,11 +13,11 @@ import BotStatsProtocol
 /// for a new one), an idle timeout, and a deadline for a client to read its answer. Plain HTTP:
 /// on anything but a loopback or private address it needs `intake_allow_plaintext = true` (the
 /// configuration refuses it otherwise); put a TLS reverse proxy in front for the internet.
-public final class IntakeServer<C: Clock>: Service where C.Duration == Duration {
+package final class IntakeServer<C: Clock>: Service where C.Duration == Duration {
     /// Open connections allowed at once.
-    public static var maximumConnections: Int { 256 }
+    package static var maximumConnections: Int { 256 }
     /// A connection with no complete request for this long is closed.
-    public static var idleTimeout: Duration { .seconds(30) }
+    package static var idleTimeout: Duration { .seconds(30) }
 
     private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
     private let handler: IntakeRequestHandler<C>
@@ -36,9 +36,9 @@ public final class IntakeServer<C: Clock>: Service where C.Duration == Duration 
     }
 
     /// Binds `settings.listen`; errors name `daemon.intake_listen` and the reason.
-    public static func bind(settings: IntakeSettings, handler: IntakeRequestHandler<C>, logger: Logger) async throws -> IntakeServer {
+    package static func bind(settings: IntakeSettings, handler: IntakeRequestHandler<C>, logger: Logger) async throws -> IntakeServer {
         let subject = "daemon.intake_listen \(settings.listen)"
-        guard let (host, port) = ListenAddress.split(settings.listen) else { throw StartupError(subject, "not host:port") }
+        guard let (host, port) = HostPort.split(settings.listen) else { throw StartupError(subject, "not host:port") }
         let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -61,7 +61,7 @@ public final class IntakeServer<C: Clock>: Service where C.Duration == Duration 
     }
 
     /// Serves until the service group stops; never throws.
-    public func run() async {
+    package func run() async {
         let connections = self.connections
         await serveConnections(
             of: channel, background: { await connections.sweepIdleConnections() }, serve: { await self.serve($0) })

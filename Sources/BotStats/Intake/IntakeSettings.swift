@@ -2,17 +2,17 @@ import BotStatsProtocol
 
 /// The network intake: where it listens and who may report (`[daemon] intake_listen`,
 /// `[intake]`, `[intake.clients.NAME]`). Off unless `intake_listen` is set.
-public struct IntakeSettings: Sendable, Equatable {
+package struct IntakeSettings: Sendable, Equatable {
     /// `host:port` to serve HTTP on.
-    public var listen: String
+    package var listen: String
     /// Serve plain HTTP on an address that is neither loopback nor private.
-    public var allowPlaintext: Bool
+    package var allowPlaintext: Bool
     /// Requests one client may make per minute; more are answered 429 with `Retry-After`.
-    public var requestsPerMinute: Int
+    package var requestsPerMinute: Int
     /// Who may report, each with a token of its own.
-    public var clients: [IntakeClient]
+    package var clients: [IntakeClient]
 
-    public init(listen: String, allowPlaintext: Bool = false, requestsPerMinute: Int = 600, clients: [IntakeClient]) {
+    package init(listen: String, allowPlaintext: Bool = false, requestsPerMinute: Int = 600, clients: [IntakeClient]) {
         self.listen = listen
         self.allowPlaintext = allowPlaintext
         self.requestsPerMinute = requestsPerMinute
@@ -21,22 +21,22 @@ public struct IntakeSettings: Sendable, Equatable {
 }
 
 /// One client of the network intake: `[intake.clients.NAME]`.
-public struct IntakeClient: Sendable, Equatable {
+package struct IntakeClient: Sendable, Equatable {
     /// The table name, for logs (never the token).
-    public var name: String
+    package var name: String
     /// What it authenticates with: `Authorization: Bearer <token>`.
-    public var token: Secret
+    package var token: Secret
     /// The bots it may report for and read; `*` is every bot.
-    public var bots: [String]
+    package var bots: [String]
 
-    public init(name: String, token: Secret, bots: [String]) {
+    package init(name: String, token: Secret, bots: [String]) {
         self.name = name
         self.token = token
         self.bots = bots
     }
 
     /// Whether this client may report for and read bot `name`.
-    public func mayUse(bot name: String) -> Bool {
+    package func mayUse(bot name: String) -> Bool {
         bots.contains("*") || bots.contains(name)
     }
 }

@@ -1,9 +1,9 @@
 import BotStatsProtocol
 
 /// What kind of address a listener binds, for deciding whether plain HTTP may be served on it.
-public enum ListenAddress {
+package enum ListenAddress {
     /// Whether `host` only ever means this machine: `localhost`, 127.0.0.0/8, `::1`.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" || host == "::1" { return true }
         return ipv4(host).map { $0[0] == 127 } ?? false
     }
@@ -11,7 +11,7 @@ public enum ListenAddress {
     /// Whether `host` is reachable only inside private networks: loopback, 10/8, 172.16/12,
     /// 192.168/16, 100.64/10 (carrier-grade NAT), 169.254/16 and fe80::/10 (link-local),
     /// fc00::/7 (unique local).
-    public static func isPrivate(_ host: String) -> Bool {
+    package static func isPrivate(_ host: String) -> Bool {
         if isLoopback(host) { return true }
         if let octets = ipv4(host) {
             switch (octets[0], octets[1]) {
@@ -35,16 +35,5 @@ public enum ListenAddress {
             return value
         }
         return octets.count == 4 ? octets : nil
-    }
-
-    /// Splits `host:port` (IPv6 hosts in brackets); nil when it is not that.
-    public static func split(_ listen: String) -> (host: String, port: Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        return (host, port)
     }
 }

@@ -13,16 +13,16 @@ import BotStatsProtocol
 /// redactor first, so a token that slipped into a message still never reaches the journal.
 ///
 /// The level and the tokens come from `LiveLogSettings`, which a reload replaces.
-public struct JournalLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct JournalLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let settings: LiveLogSettings
     /// A level set on this one logger (`logger.logLevel = …`), which then ignores the settings'.
     private var levelOverride: Logger.Level?
     private let write: @Sendable (String) -> Void
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { levelOverride ?? settings.level }
         set { levelOverride = newValue }
     }
@@ -30,7 +30,7 @@ public struct JournalLogHandler: LogHandler {
     /// - Parameters:
     ///   - settings: the level, and the tokens that must never be written.
     ///   - write: where a finished line goes; stderr by default.
-    public init(
+    package init(
         label: String, settings: LiveLogSettings,
         write: @escaping @Sendable (String) -> Void = JournalLogHandler.writeToStderr
     ) {
@@ -40,20 +40,20 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// A handler with settings of its own, for tests and tools.
-    public init(
+    package init(
         label: String, level: Logger.Level, secrets: [Secret] = [],
         write: @escaping @Sendable (String) -> Void = JournalLogHandler.writeToStderr
     ) {
         self.init(label: label, settings: LiveLogSettings(level: level, secrets: secrets), write: write)
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     /// The syslog priority of a swift-log level (`sd-daemon.h`'s `SD_ERR` and friends).
-    public static func priority(of level: Logger.Level) -> Int {
+    package static func priority(of level: Logger.Level) -> Int {
         switch level {
         case .trace, .debug: return 7
         case .info: return 6
@@ -64,7 +64,7 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
@@ -84,7 +84,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Writes `line` to file descriptor 2 in one `write(2)`, so lines from threads never interleave.
-    public static let writeToStderr: @Sendable (String) -> Void = { line in
+    package static let writeToStderr: @Sendable (String) -> Void = { line in
         var line = line
         line.withUTF8 { bytes in
             var offset = 0

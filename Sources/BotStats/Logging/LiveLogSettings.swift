@@ -8,7 +8,7 @@ import BotStatsProtocol
 /// Loggers are values copied into every component at start; they all read these settings when
 /// they log, so `log_level = "debug"` and a reload raise the level everywhere without a
 /// restart, and a token added by a reload is redacted from then on.
-public final class LiveLogSettings: Sendable {
+package final class LiveLogSettings: Sendable {
     private struct Current {
         var level: Logger.Level
         var redactor: Redactor
@@ -16,15 +16,15 @@ public final class LiveLogSettings: Sendable {
 
     private let current: Mutex<Current>
 
-    public init(level: Logger.Level, secrets: [Secret]) {
+    package init(level: Logger.Level, secrets: [Secret]) {
         current = Mutex(Current(level: level, redactor: Redactor(secrets: secrets)))
     }
 
-    public var level: Logger.Level { current.withLock { $0.level } }
-    public var redactor: Redactor { current.withLock { $0.redactor } }
+    package var level: Logger.Level { current.withLock { $0.level } }
+    package var redactor: Redactor { current.withLock { $0.redactor } }
 
     /// Takes the level and tokens of a newly loaded configuration.
-    public func update(level: Logger.Level, secrets: [Secret]) {
+    package func update(level: Logger.Level, secrets: [Secret]) {
         let redactor = Redactor(secrets: secrets)
         current.withLock { $0 = Current(level: level, redactor: redactor) }
     }

@@ -17,9 +17,9 @@ import BotStatsProtocol
 /// - `botstatsd_bot_servers`, `botstatsd_bot_users`, `botstatsd_bot_shards`,
 ///   `botstatsd_bot_last_posted_timestamp_seconds` `{bot}`.
 /// - `botstatsd_uptime_seconds`, `botstatsd_info{version}`.
-public enum MetricsExposition {
+package enum MetricsExposition {
     /// The exposition text for `report`.
-    public static func render(_ report: StatusReport) -> String {
+    package static func render(_ report: StatusReport) -> String {
         let registry = PrometheusCollectorRegistry()
         func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "botstatsd", metricName: name, unitName: unit, helpText: help)

@@ -13,11 +13,11 @@ import BotStatsProtocol
 /// so it has the control socket's limits: a cap on connections (the longest idle closed for a
 /// new one), an idle timeout, and a deadline for a client to read its answer. Idle clients can
 /// never exhaust the daemon's file descriptors.
-public final class MetricsHTTPServer: Service {
+package final class MetricsHTTPServer: Service {
     /// Open scrape connections allowed at once.
-    public static let maximumConnections = 16
+    package static let maximumConnections = 16
     /// A connection with no complete request for this long is closed.
-    public static let idleTimeout: Duration = .seconds(10)
+    package static let idleTimeout: Duration = .seconds(10)
 
     private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
     private let render: @Sendable () async -> String
@@ -36,11 +36,11 @@ public final class MetricsHTTPServer: Service {
     }
 
     /// Binds `listen` (`host:port`); errors name `daemon.metrics_listen` and the reason.
-    public static func bind(
+    package static func bind(
         listen: String, render: @escaping @Sendable () async -> String, logger: Logger
     ) async throws -> MetricsHTTPServer {
         let subject = "daemon.metrics_listen \(listen)"
-        guard let (host, port) = ListenAddress.split(listen) else { throw StartupError(subject, "not host:port") }
+        guard let (host, port) = HostPort.split(listen) else { throw StartupError(subject, "not host:port") }
         let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -54,7 +54,7 @@ public final class MetricsHTTPServer: Service {
         } catch {
             throw StartupError(subject, ConnectionFailureReason.describe(error))
         }
-        if !Self.isLoopback(host) {
+        if !ListenAddress.isLoopback(host) {
             logger.warning(
                 "\(subject) is not a loopback address: whoever can reach it reads the metrics (bot names, counts, list states); keep it behind a firewall or bind 127.0.0.1"
             )
@@ -63,13 +63,8 @@ public final class MetricsHTTPServer: Service {
         return MetricsHTTPServer(channel: channel, render: render, logger: logger)
     }
 
-    /// Whether `host` only ever means this machine.
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
-
     /// Serves scrapes until the service group stops; never throws.
-    public func run() async {
+    package func run() async {
         let connections = self.connections
         await serveConnections(
             of: channel, background: { await connections.sweepIdleConnections() },

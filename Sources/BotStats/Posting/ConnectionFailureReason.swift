@@ -22,7 +22,7 @@ enum ConnectionFailureReason {
             if error.dnsAError != nil || error.dnsAAAAError != nil { return "cannot resolve \(error.host)" }
             return "cannot connect to \(error.host)"
         case let error as IOError:
-            return systemReason(error.errnoCode)
+            return SystemErrorReason.text(error.errnoCode)
         case let error as SocketAddressError:
             if case .unknown(let host, _) = error { return "cannot resolve \(host)" }
             return "bad address"
@@ -42,10 +42,5 @@ enum ConnectionFailureReason {
         default:
             return "\(error)"
         }
-    }
-
-    /// `strerror`, lower-cased as the first word of a sentence is not: `connection refused`.
-    static func systemReason(_ code: CInt) -> String {
-        SystemErrorReason.text(code)
     }
 }

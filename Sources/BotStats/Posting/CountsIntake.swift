@@ -4,15 +4,15 @@ import BotStatsProtocol
 /// Decides what a `set` does to a bot's saved counts: per-shard bookkeeping, then the drop guard.
 ///
 /// Pure: the caller persists the result and starts the posts.
-public enum CountsIntake {
+package enum CountsIntake {
     /// Largest shard count accepted.
-    public static let maxShards = 100_000
+    package static let maxShards = 100_000
 
     /// Accepted totals remembered for the drop guard's reference, at most; the oldest go first.
     static let maxRecentTotals = 256
 
     /// What became of an update.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// These counts are now the bot's and are to be posted.
         case accepted(BotCounts)
         /// The drop guard held these counts back.
@@ -39,7 +39,7 @@ public enum CountsIntake {
     ///   still starting keeps rising, so its totals stay held).
     /// - Zero servers are never accepted without `force`; `force` accepts anything and makes the
     ///   forced counts the new reference.
-    public static func apply(
+    package static func apply(
         _ update: CountsUpdate, to bot: inout PersistedBot, dropGuard: Double, repostInterval: Duration, now: Date
     ) throws(ControlError) -> Outcome {
         let candidate: BotCounts

@@ -11,7 +11,7 @@ import BotStatsProtocol
 /// a post gets: backoff with full jitter under `max_attempts`, Discord's wait as a floor, and a
 /// wait beyond `max_delay` deferring the next fetch. A fetch that fails keeps the last counts
 /// (they are still reposted) and says why in status.
-public struct DiscordFetchState<Instant: InstantProtocol & Sendable>: Sendable where Instant.Duration == Duration {
+package struct DiscordFetchState<Instant: InstantProtocol & Sendable>: Sendable where Instant.Duration == Duration {
     /// What recording one fetch decided, for the engine to apply.
     struct Outcome: Sendable, Equatable {
         enum Next: Sendable, Equatable {
@@ -37,7 +37,7 @@ public struct DiscordFetchState<Instant: InstantProtocol & Sendable>: Sendable w
     var lastFetchAt: Date?
     var lastError: String?
 
-    public init() {}
+    package init() {}
 
     /// When the next fetch may go out, if not at `now`: Discord's rate limit or a backoff holds it.
     func heldUntil(now: Instant) -> Instant? {

@@ -7,16 +7,16 @@ import BotStatsProtocol
 ///
 /// Redirects are not followed because a list that moved its API should be fixed in the
 /// configuration, not silently sent our token at another address.
-public struct HTTPClientTransport: StatsTransport {
+package struct HTTPClientTransport: StatsTransport {
     private let client: HTTPClient
 
     /// Uses `client`, which the caller owns and shuts down.
-    public init(client: HTTPClient) {
+    package init(client: HTTPClient) {
         self.client = client
     }
 
     /// The client configuration the daemon uses for every list.
-    public static func clientConfiguration(connectTimeout: Duration) -> HTTPClient.Configuration {
+    package static func clientConfiguration(connectTimeout: Duration) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout.connect = .nanoseconds(connectTimeout.wholeNanoseconds)
@@ -31,7 +31,7 @@ public struct HTTPClientTransport: StatsTransport {
         return configuration
     }
 
-    public func send(_ request: OutgoingRequest, timeout: Duration) async -> Result<TransportResponse, PostFailure> {
+    package func send(_ request: OutgoingRequest, timeout: Duration) async -> Result<TransportResponse, PostFailure> {
         var httpRequest = HTTPClientRequest(url: request.url)
         httpRequest.method = HTTPMethod(rawValue: request.method)
         for header in request.headers {

@@ -1,7 +1,7 @@
 import BotStatsProtocol
 
 /// Why one attempt failed.
-public enum PostFailure: Error, Sendable, Equatable {
+package enum PostFailure: Error, Sendable, Equatable {
     /// The list answered with a non-2xx status.
     case status(Int)
     /// No complete answer within `retry.timeout`.
@@ -10,7 +10,7 @@ public enum PostFailure: Error, Sendable, Equatable {
     case connection(String)
 
     /// The metrics class: `429`, `4xx`, `5xx`, `timeout`, `network` or `other` (1xx, 3xx).
-    public var metricsClass: String {
+    package var metricsClass: String {
         switch self {
         case .status(429): return "429"
         case .status(let code) where (400..<500).contains(code): return "4xx"

@@ -62,7 +62,7 @@ extension PostingEngine {
     }
 
     /// Writes every dirty bot and answers every waiting `set` now, after any write under way.
-    public func flush() async {
+    package func flush() async {
         await writeGate.run { await self.writeBatch(onThreadPool: false) }
     }
 

@@ -10,7 +10,7 @@ extension PostingEngine {
     /// a worker and the cached counts; a removed one finishes its in-flight request and stops.
     /// Targets that were `unauthorized` or `rejected` are tried again: a reload is how an operator
     /// says "I fixed the token".
-    public func apply(_ new: Configuration) {
+    package func apply(_ new: Configuration) {
         let policy = RetryPolicy(settings: new.retry)
         let wallNow = wallClock()
         let now = clock.now
@@ -113,12 +113,12 @@ extension PostingEngine {
     }
 
     /// Records that a reload was rejected, for status and `STATUS=`.
-    public func recordReloadFailure(_ message: String) {
+    package func recordReloadFailure(_ message: String) {
         lastReloadError = message
     }
 
     /// Counts of configured bots and targets, for the reload reply.
-    public func size() -> (bots: Int, targets: Int) {
+    package func size() -> (bots: Int, targets: Int) {
         (bots.count, bots.reduce(0) { $0 + $1.targets.count })
     }
 }

@@ -3,7 +3,7 @@ import BotStatsProtocol
 
 extension PostingEngine {
     /// The status object of SPEC §7.
-    public func status() -> StatusReport {
+    package func status() -> StatusReport {
         let now = clock.now
         let wallNow = wallClock()
         let bots = self.bots.indices.map { index -> BotStatus in
@@ -105,7 +105,7 @@ extension PostingEngine {
 
     /// One human line for systemd's `STATUS=`: `5/6 lists ok, 1523 servers, next repost in 42m`.
     /// Made after every bot's post round, so it counts in place (`targetTally`).
-    public func statusLine() -> String {
+    package func statusLine() -> String {
         let (enabled, ok, _) = targetTally()
         var parts = dryRun ? ["dry run, nothing is sent to \(enabled) lists"] : ["\(ok)/\(enabled) lists ok"]
         if bots.count == 1 {

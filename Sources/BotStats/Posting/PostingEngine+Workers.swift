@@ -18,7 +18,7 @@ extension PostingEngine: Service {
     /// Workers are started from the `spawns` stream, so a reload can add lists while running.
     /// It never throws: stopping is the normal end, and a thrown error would make the daemon
     /// exit 1 and leave its unit `failed`.
-    public nonisolated func run() async {
+    package nonisolated func run() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.persistenceLoop() }

@@ -14,7 +14,7 @@ import BotStatsProtocol
 /// engine applies the returned outcome (answers waiting `post` calls, writes the log, saves).
 /// Generic over the clock so tests drive time by hand; wall-clock dates come from `wallClock`
 /// and are handed to the machines as `wallNow`.
-public actor PostingEngine<C: Clock> where C.Duration == Duration {
+package actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// A target: its state (all of it in `machine`), its worker's wake-ups and the `post` calls
     /// waiting on it.
     struct TargetRuntime {
@@ -105,7 +105,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     ///
     /// - Parameters:
     ///   - statusListener: receives the one-line summary after every post round (systemd `STATUS=`).
-    public init(
+    package init(
         configuration: Configuration,
         transport: any StatsTransport,
         stateFile: StateFile,
@@ -231,7 +231,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// Everything is on disk before this returns; when it cannot be saved the call fails and the
     /// previous state stays in force. `set`s that arrive together share one write and one flush
     /// (see `PostingEngine+Persistence.swift`). See `CountsIntake` for shards and the drop guard.
-    public func set(bot name: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
+    package func set(bot name: String?, update: CountsUpdate) async throws(ControlError) -> SetResult {
         guard !stopping else { throw ControlError(.shuttingDown, "the daemon is stopping") }
         let index = try botIndex(named: name)
         let botName = bots[index].settings.name
@@ -270,7 +270,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     }
 
     /// A total for a bot: `set(bot:update:)` with no shard fields.
-    public func set(bot name: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult {
+    package func set(bot name: String?, servers: Int, users: Int?, shards: Int?) async throws(ControlError) -> SetResult {
         try await set(bot: name, update: CountsUpdate(servers: servers, users: users, shards: shards))
     }
 
@@ -291,7 +291,7 @@ public actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// immediate retries); a target a list has deferred, or whose retry waits for a backoff, is
     /// answered at once with its state and `next_attempt_at`, and is still posted to when it may.
     /// So the answer takes as long as the requests really sent, never as long as a cooldown.
-    public func post(bot name: String?, target targetName: String?) async throws(ControlError) -> [PostResult] {
+    package func post(bot name: String?, target targetName: String?) async throws(ControlError) -> [PostResult] {
         guard !stopping else { throw ControlError(.shuttingDown, "the daemon is stopping") }
         let index = try botIndex(named: name)
         let botName = bots[index].settings.name

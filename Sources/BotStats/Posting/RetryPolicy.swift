@@ -4,15 +4,15 @@ import BotStatsProtocol
 ///
 /// After the n-th failed attempt of a post the wait is `random(0, min(maxDelay, baseDelay * 2^(n-1)))`,
 /// raised to at least any wait the list demanded (`Retry-After`, reset time).
-public struct RetryPolicy: Sendable, Equatable {
-    public var settings: RetrySettings
+package struct RetryPolicy: Sendable, Equatable {
+    package var settings: RetrySettings
 
-    public init(settings: RetrySettings) {
+    package init(settings: RetrySettings) {
         self.settings = settings
     }
 
     /// The upper bound of the jittered wait after `failedAttempts` failures (1 after the first).
-    public func backoffCeiling(afterFailedAttempts failedAttempts: Int) -> Duration {
+    package func backoffCeiling(afterFailedAttempts failedAttempts: Int) -> Duration {
         let exponent = max(0, failedAttempts - 1)
         // 2^62 attoseconds-scale overflow is avoided by capping before multiplying.
         if exponent >= 62 { return settings.maxDelay }
@@ -27,7 +27,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The wait before the next attempt: full jitter under the ceiling, never below `floor`.
     ///
     /// `unitRandom` is a value in `0...1` (injected so tests are deterministic).
-    public func delay(afterFailedAttempts failedAttempts: Int, floor: Duration?, unitRandom: Double) -> Duration {
+    package func delay(afterFailedAttempts failedAttempts: Int, floor: Duration?, unitRandom: Double) -> Duration {
         let ceiling = backoffCeiling(afterFailedAttempts: failedAttempts)
         let fraction = unitRandom.isFinite ? min(1, max(0, unitRandom)) : 0
         let jittered = ceiling * fraction
@@ -36,7 +36,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// What follows a failed attempt of a post or a Discord fetch.
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         /// Try again after this wait (backoff with full jitter, never below the list's wait).
         case retry(after: Duration)
         /// The list asked for a wait longer than `max_delay`: stop retrying and try again only
@@ -54,7 +54,7 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - failedAttempts: failed attempts so far, this one included.
     ///   - serverWait: the wait the list demanded, if any (`RateLimitReading.requiredWait`).
     ///   - unitRandom: jitter source in `0...1`.
-    public func decision(
+    package func decision(
         retryable: Bool, failedAttempts: Int, serverWait: Duration?, unitRandom: Double
     ) -> Decision {
         let serverWait = serverWait.flatMap { $0 > .zero ? $0 : nil }
@@ -72,7 +72,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// out or slow), except 501 Not Implemented and 505 HTTP Version Not Supported, which no
     /// retry can change. Timeouts and broken connections are transient too. Other statuses,
     /// 4xx above all, mean the request itself is wrong and are not retried.
-    public static func isRetryable(_ failure: PostFailure) -> Bool {
+    package static func isRetryable(_ failure: PostFailure) -> Bool {
         switch failure {
         case .status(let code):
             switch code {

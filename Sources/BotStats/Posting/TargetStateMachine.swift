@@ -12,9 +12,9 @@ import BotStatsProtocol
 /// Generic over the instant type so unit tests drive it with hand-made instants; the daemon uses
 /// `ContinuousClock.Instant`. Wall-clock time enters only as a `wallNow` argument, to stamp
 /// attempts and to convert a list's epochs and HTTP-dates, so every function stays pure.
-public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable where Instant.Duration == Duration {
+package struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable where Instant.Duration == Duration {
     /// What the worker should do next.
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// Nothing to post; wait for a trigger.
         case idle
         /// A post is due but must wait for a cooldown, a backoff or a circuit probe.
@@ -24,31 +24,31 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     }
 
     /// How a post (not a single attempt) ended, for callers waiting on it.
-    public enum Resolution: Sendable, Equatable {
+    package enum Resolution: Sendable, Equatable {
         case delivered
         case failed
         case deferred(until: Instant)
     }
 
     /// What recording one attempt decided, for the engine to apply.
-    public struct Outcome: Sendable, Equatable {
+    package struct Outcome: Sendable, Equatable {
         /// How the post ended; nil while it goes on (a retry follows) or when nothing was sent.
-        public var resolution: Resolution?
+        package var resolution: Resolution?
         /// What a `post` call waiting for this attempt is told; nil while a retry follows.
-        public var answer: PostOutcome?
+        package var answer: PostOutcome?
         /// The list accepted the counts: the bot's `last_posted_at` moves.
-        public var delivered: Bool
+        package var delivered: Bool
         /// The status shown for the target; nil when no answer came.
-        public var httpStatus: Int?
+        package var httpStatus: Int?
         /// The error shown for the target, safe to show (see `SafeText`); nil on success.
-        public var error: String?
+        package var error: String?
         /// The rate-limit window the answer reported; nil when it reported none.
-        public var rateLimit: RateLimitWindow?
+        package var rateLimit: RateLimitWindow?
         /// What to log, in order: ignored rate-limit values, then the line about the attempt
         /// (once per distinct failure; repeats are counted and logged at debug level).
-        public var log: [LogEntry]
+        package var log: [LogEntry]
         /// Whether the state file should take the change (not for a dry run, which writes nothing).
-        public var persist: Bool
+        package var persist: Bool
 
         /// Nothing happened: an answer for an attempt that was not in flight.
         static var none: Outcome {
@@ -57,38 +57,38 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     }
 
     /// Consecutive failed posts that open the circuit.
-    public static var circuitThreshold: Int { 5 }
+    package static var circuitThreshold: Int { 5 }
 
-    public private(set) var policy: RetryPolicy
+    package private(set) var policy: RetryPolicy
     /// How long an open circuit waits before its single probe.
-    public let circuitCooldown: Duration
+    package let circuitCooldown: Duration
 
-    public private(set) var state: TargetState
+    package private(set) var state: TargetState
     /// Version of the newest counts that still have to reach this list; nil when it is up to date.
-    public private(set) var pendingVersion: UInt64?
-    public private(set) var inFlightVersion: UInt64?
+    package private(set) var pendingVersion: UInt64?
+    package private(set) var inFlightVersion: UInt64?
     /// Failed attempts of the current post.
-    public private(set) var failedAttempts = 0
+    package private(set) var failedAttempts = 0
     /// No request before this instant (rate limit, backoff or circuit probe).
-    public private(set) var notBefore: Instant?
-    public private(set) var consecutiveFailures = 0
-    public private(set) var postsTotal = 0
-    public private(set) var failuresTotal = 0
-    public private(set) var retriesTotal = 0
+    package private(set) var notBefore: Instant?
+    package private(set) var consecutiveFailures = 0
+    package private(set) var postsTotal = 0
+    package private(set) var failuresTotal = 0
+    package private(set) var retriesTotal = 0
     /// The counts version this list last accepted.
-    public private(set) var deliveredVersion: UInt64 = 0
-    public private(set) var lastAttemptAt: Date?
-    public private(set) var lastSuccessAt: Date?
-    public private(set) var lastStatus: Int?
-    public private(set) var lastError: String?
+    package private(set) var deliveredVersion: UInt64 = 0
+    package private(set) var lastAttemptAt: Date?
+    package private(set) var lastSuccessAt: Date?
+    package private(set) var lastStatus: Int?
+    package private(set) var lastError: String?
     /// The last rate-limit window the list reported.
-    public private(set) var rateLimit = RateLimitWindow()
+    package private(set) var rateLimit = RateLimitWindow()
     /// Failed attempts by metrics class (`PostFailure.metricsClass`).
-    public private(set) var failureClasses: [String: Int] = [:]
+    package private(set) var failureClasses: [String: Int] = [:]
     /// What was last logged about this target's failures, so repeats are counted, not logged.
     private var failureLog = FailureLogSummary()
 
-    public init(policy: RetryPolicy, enabled: Bool, circuitCooldown: Duration = .seconds(600)) {
+    package init(policy: RetryPolicy, enabled: Bool, circuitCooldown: Duration = .seconds(600)) {
         self.policy = policy
         self.circuitCooldown = circuitCooldown
         self.state = enabled ? .ok : .disabled
@@ -100,7 +100,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     ///
     /// Whatever the counters hold, counting on from them never traps: a negative one starts at
     /// zero, and every count stops at `Int.max` (the state file loader already keeps them far below).
-    public mutating func restore(_ record: PersistedTarget, now: Instant, wallNow: Date) {
+    package mutating func restore(_ record: PersistedTarget, now: Instant, wallNow: Date) {
         restore(
             state: record.state, consecutiveFailures: record.consecutiveFailures,
             notBefore: record.notBefore.flatMap { date in
@@ -118,7 +118,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
 
     /// Puts back the part of a saved target that decides posting: the shown state, the failure
     /// streak, a cooldown still in force (already an instant) and the counters.
-    public mutating func restore(
+    package mutating func restore(
         state restored: TargetState, consecutiveFailures: Int, notBefore: Instant?,
         postsTotal: Int, failuresTotal: Int, retriesTotal: Int
     ) {
@@ -139,7 +139,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
 
     /// The target as its state file keeps it; the cooldown's instant becomes a date against
     /// `now` and `wallNow`.
-    public func persisted(now: Instant, wallNow: Date) -> PersistedTarget {
+    package func persisted(now: Instant, wallNow: Date) -> PersistedTarget {
         var record = PersistedTarget()
         record.state = state
         record.deliveredVersion = deliveredVersion
@@ -164,7 +164,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
 
     /// A reload changed the retry settings or switched the target on or off; everything else,
     /// cooldowns included, is kept.
-    public mutating func reconfigure(policy: RetryPolicy, enabled: Bool) {
+    package mutating func reconfigure(policy: RetryPolicy, enabled: Bool) {
         self.policy = policy
         if !enabled {
             state = .disabled
@@ -175,7 +175,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     }
 
     /// New counts, a repost or a manual post: the list must be told `version`.
-    public mutating func trigger(version: UInt64) {
+    package mutating func trigger(version: UInt64) {
         guard state != .disabled else { return }
         pendingVersion = max(version, pendingVersion ?? 0)
         switch state {
@@ -185,7 +185,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     }
 
     /// What to do at `now`.
-    public mutating func nextAction(now: Instant) -> Action {
+    package mutating func nextAction(now: Instant) -> Action {
         guard state != .disabled, inFlightVersion == nil, let version = pendingVersion else { return .idle }
         if let notBefore, now < notBefore {
             if state == .pending || state == .ok { state = .rateLimited }
@@ -207,7 +207,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
     ///     epochs and HTTP-dates when the answer has no `Date` header.
     ///   - unitRandom: jitter source in `0...1`.
     ///   - redactor: the tokens to keep out of error text.
-    public mutating func record(
+    package mutating func record(
         response: Result<TransportResponse, PostFailure>, now: Instant, wallNow: Date, unitRandom: Double,
         redactor: Redactor
     ) -> Outcome {
@@ -365,7 +365,7 @@ public struct TargetStateMachine<Instant: InstantProtocol & Sendable>: Sendable 
 
     /// A dry run "sent" the attempt `nextAction` asked for: nothing reached the list, so the
     /// counts stay undelivered (`pending`) and nothing counts as a post, a success or a failure.
-    public mutating func recordNotSent(wallNow: Date) -> Outcome {
+    package mutating func recordNotSent(wallNow: Date) -> Outcome {
         guard let sent = inFlightVersion else { return .none }
         inFlightVersion = nil
         if pendingVersion == sent { pendingVersion = nil }

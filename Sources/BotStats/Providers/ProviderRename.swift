@@ -4,14 +4,14 @@ import BotStatsProtocol
 ///
 /// Looking the old name up in ``ProviderTable/provider(named:)`` gives the new provider; the
 /// notice tells the operator to update the configuration, and is meant to be logged once.
-public struct ProviderRename: Sendable, Equatable {
+package struct ProviderRename: Sendable, Equatable {
     /// The provider name the old one now stands for.
-    public let newName: String
+    package let newName: String
     /// One line for the log: what changed and what to write instead. Holds no secrets.
-    public let notice: String
+    package let notice: String
 
     /// A rename to `newName`, explained by `notice`.
-    public init(newName: String, notice: String) {
+    package init(newName: String, notice: String) {
         self.newName = newName
         self.notice = notice
     }

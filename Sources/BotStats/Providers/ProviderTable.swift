@@ -3,11 +3,11 @@ import BotStatsProtocol
 /// The built-in bot lists: SPEC §4 as data.
 ///
 /// `S` servers, `U` users, `H` shards. Each row is the whole contract with one list.
-public enum ProviderTable {
+package enum ProviderTable {
     private typealias F = ProviderSpec.BodyField
 
     /// Every built-in provider, in the order of SPEC §4.
-    public static let all: [ProviderSpec] = [
+    package static let all: [ProviderSpec] = [
         ProviderSpec(
             name: "topgg", defaultBaseURL: "https://top.gg/api", method: "PATCH",
             path: "/v1/projects/@me/metrics", authorization: "Bearer {token}",
@@ -62,7 +62,7 @@ public enum ProviderTable {
     /// Old provider names that still work, keyed by the old name: a list that renames itself must
     /// not break configurations written before. The configuration loader logs each rename's
     /// notice (once) when a target uses the old name.
-    public static let renamed: [String: ProviderRename] = [
+    package static let renamed: [String: ProviderRename] = [
         "infinitybots": ProviderRename(
             newName: "omniplex",
             notice: "provider \"infinitybots\" is now \"omniplex\" (Infinity Bot List was renamed Omniplex in "
@@ -72,11 +72,11 @@ public enum ProviderTable {
 
     /// The built-in provider called `name`, or nil; an old name from ``renamed`` gives the provider
     /// it now means, so a target's `provider` (and status) shows the current name.
-    public static func provider(named name: String) -> ProviderSpec? {
+    package static func provider(named name: String) -> ProviderSpec? {
         all.first { $0.name == name } ?? renamed[name].flatMap { rename in all.first { $0.name == rename.newName } }
     }
 
     /// The names to suggest for `provider = "…"`, `custom` included. Old names from ``renamed`` are
     /// accepted too but not suggested.
-    public static var acceptedNames: [String] { all.map(\.name) + ["custom"] }
+    package static var acceptedNames: [String] { all.map(\.name) + ["custom"] }
 }

@@ -8,14 +8,14 @@ import BotStatsProtocol
 /// escapes it (`\"`, `\\`, `\r\n`, `\u0041`); percent-encoded; and those nested (`DecodedText`).
 /// `redact(_:partialEdges:)` also catches what is left of a token cut short: a prefix of it at
 /// the very end of the text (a list or a lower layer truncated it) and a suffix at the very start.
-public struct Redactor: Sendable {
+package struct Redactor: Sendable {
     /// The marker a secret is replaced by.
-    public static let marker = "[redacted]"
+    package static let marker = "[redacted]"
     /// Decoding layers tried beyond the text as it is: enough for an escaped JSON inside an error.
     static let decodingLayers = 3
     /// A cut-off piece of a secret shorter than this is left alone: it gives nothing away, and
     /// matching shorter pieces would redact ordinary words.
-    public static let minimumPartialLength = 4
+    package static let minimumPartialLength = 4
 
     /// The secrets' UTF-8 bytes, longest first.
     private let secrets: [[UInt8]]
@@ -26,7 +26,7 @@ public struct Redactor: Sendable {
 
     /// Secrets shorter than 4 bytes are ignored: replacing them would mangle ordinary text
     /// and they are not secret enough to matter.
-    public init(secrets: [Secret]) {
+    package init(secrets: [Secret]) {
         var seen = Set<String>()
         // Longest first, so that of two secrets starting at one place the longer one is replaced.
         self.secrets = secrets.map(\.revealed).filter { $0.utf8.count >= 4 && seen.insert($0).inserted }
@@ -45,14 +45,14 @@ public struct Redactor: Sendable {
     }
 
     /// `text` with every secret, in every form it may be encoded in, replaced by `[redacted]`.
-    public func redact(_ text: String) -> String {
+    package func redact(_ text: String) -> String {
         redact(text, partialEdges: false)
     }
 
     /// `text` with every secret replaced by `[redacted]`; with `partialEdges`, also a piece of a
     /// secret (at least `minimumPartialLength` bytes) that ends the text or starts it, which is
     /// what truncation leaves of a token.
-    public func redact(_ text: String, partialEdges: Bool) -> String {
+    package func redact(_ text: String, partialEdges: Bool) -> String {
         guard !secrets.isEmpty, !text.isEmpty else { return text }
         let original = Array(text.utf8)
         var ranges: [Range<Int>] = []

@@ -5,16 +5,16 @@ import BotStatsProtocol
 ///
 /// Expansion is plain text substitution of the known placeholders only, so JSON braces in a
 /// custom body template are left alone.
-public struct RequestBuilder: Sendable {
+package struct RequestBuilder: Sendable {
     /// The `User-Agent` every request carries.
-    public let userAgent: String
+    package let userAgent: String
 
-    public init(userAgent: String = BotStatsVersion.userAgent) {
+    package init(userAgent: String = BotStatsVersion.userAgent) {
         self.userAgent = userAgent
     }
 
     /// The request `target` sends for `counts` of the bot `botID`.
-    public func request(for target: TargetSettings, botID: String, counts: BotCounts) -> OutgoingRequest {
+    package func request(for target: TargetSettings, botID: String, counts: BotCounts) -> OutgoingRequest {
         switch target.request {
         case .builtin(let spec):
             return builtinRequest(spec, baseURL: target.baseURL, botID: botID, counts: counts, token: target.token)

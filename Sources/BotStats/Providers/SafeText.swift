@@ -21,20 +21,20 @@ import BotStatsProtocol
 /// ```swift
 /// let detail = SafeText(utf8: response.body, redactor: redactor).text
 /// ```
-public struct SafeText: Sendable, Equatable, CustomStringConvertible {
+package struct SafeText: Sendable, Equatable, CustomStringConvertible {
     /// The byte limit used for a list's error body in status and state.
-    public static let defaultByteLimit = 300
+    package static let defaultByteLimit = 300
 
     /// The safe text: one line, no control characters, no secrets, at most the byte limit.
-    public let text: String
+    package let text: String
 
     /// `untrusted` made safe; see the type's documentation for the steps.
-    public init(_ untrusted: String, redactor: Redactor, byteLimit: Int = SafeText.defaultByteLimit) {
+    package init(_ untrusted: String, redactor: Redactor, byteLimit: Int = SafeText.defaultByteLimit) {
         self.init(utf8: untrusted.utf8, redactor: redactor, byteLimit: byteLimit)
     }
 
     /// The UTF-8 bytes `untrusted` (invalid sequences become U+FFFD) made safe.
-    public init(utf8 untrusted: some Collection<UInt8>, redactor: Redactor, byteLimit: Int = SafeText.defaultByteLimit) {
+    package init(utf8 untrusted: some Collection<UInt8>, redactor: Redactor, byteLimit: Int = SafeText.defaultByteLimit) {
         // Only the start can be shown; a bounded input bounds the work. A token cut by this is
         // caught as a piece at the end.
         let inputLimit = max(16384, byteLimit * 16)
@@ -45,7 +45,7 @@ public struct SafeText: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The safe text, so that `SafeText` can be interpolated directly.
-    public var description: String { text }
+    package var description: String { text }
 
     // MARK: - Steps
 

@@ -6,7 +6,7 @@ import BotStatsProtocol
 /// `DateFormatter` is avoided on purpose: it depends on the process locale and time-zone
 /// database, is slow to build, and silently accepts malformed input; a rate-limit wait
 /// must come out the same on every machine.
-public enum HTTPDate {
+package enum HTTPDate {
     /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), an obsolete RFC 850 date
     /// (`Sunday, 06-Nov-94 08:49:37 GMT`) or an asctime date (`Sun Nov  6 08:49:37 1994`).
     ///
@@ -16,13 +16,13 @@ public enum HTTPDate {
     /// ignoring a wait the list asked for. The weekday must be a real weekday name but is
     /// not checked against the date, for the same reason. A two-digit RFC 850 year is read
     /// against today's year.
-    public static func parse(_ s: String) -> Date? {
+    package static func parse(_ s: String) -> Date? {
         parse(s, relativeTo: Date())
     }
 
     /// Like ``parse(_:)``, with the moment that resolves an RFC 850 two-digit year given
     /// explicitly so the result does not depend on when it runs.
-    public static func parse(_ s: String, relativeTo now: Date) -> Date? {
+    package static func parse(_ s: String, relativeTo now: Date) -> Date? {
         let tokens = s.split(separator: " ", omittingEmptySubsequences: true)
         guard let first = tokens.first else { return nil }
         let fields: Fields?

@@ -6,7 +6,7 @@ import BotStatsProtocol
 ///
 /// Pure and total: any input yields a reading, bad values are dropped with a debug log, and
 /// every wait is finite, non-negative and at most ``RateLimitReading/cap``.
-public enum RateLimitParser {
+package enum RateLimitParser {
     /// Reads every rate-limit dialect in `headers` (and, on a 429, a JSON `body`).
     ///
     /// Header names are case-insensitive. When a header appears on several lines the first
@@ -23,7 +23,7 @@ public enum RateLimitParser {
     /// the item with the fewest requests left; (4) `X-RateLimit-Reset` when its remaining is 0 or
     /// the status is 429; else nil. A syntactically valid wait beyond the cap is clamped to it
     /// (the list clearly wants silence), including digits too many for 64 bits, which saturate.
-    public static func parse(
+    package static func parse(
         status: Int,
         headers: [(name: String, value: String)],
         body: [UInt8],
@@ -37,7 +37,7 @@ public enum RateLimitParser {
 
     /// What `parse` reads, with what it would log returned as debug lines instead of logged:
     /// for state machines, which decide without I/O.
-    public static func read(
+    package static func read(
         status: Int,
         headers: [(name: String, value: String)],
         body: [UInt8],

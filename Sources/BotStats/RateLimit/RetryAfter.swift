@@ -2,7 +2,7 @@ import FoundationEssentials
 import BotStatsProtocol
 
 /// The `Retry-After` field of RFC 9110 §10.2.3, plus the fractional seconds some lists send.
-public enum RetryAfter {
+package enum RetryAfter {
     /// The wait a `Retry-After` value asks for, or nil when it cannot be read.
     ///
     /// Accepts delta-seconds (`120`), fractional seconds (`1.5`) and any HTTP-date form,
@@ -12,7 +12,7 @@ public enum RetryAfter {
     /// infinite, empty and unreadable values are nil. A number of seconds too large for 64 bits is
     /// valid `delay-seconds` and saturates to `.seconds(Int64.max)`. The result is not capped;
     /// ``RateLimitParser`` applies ``RateLimitReading/cap``.
-    public static func parse(_ value: String, reference: Date) -> Duration? {
+    package static func parse(_ value: String, reference: Date) -> Duration? {
         try? evaluate(value, reference: reference).get()
     }
 

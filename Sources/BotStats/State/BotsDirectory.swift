@@ -49,14 +49,14 @@ final class BotsDirectory {
         guard stateFD >= 0 else {
             // A state directory that does not exist yet (a first dry run) holds nothing to read.
             if errno == ENOENT, !create { return nil }
-            throw StateFileError(path: stateDirectory, reason: Self.reason(errno))
+            throw StateFileError(path: stateDirectory, reason: SystemErrorReason.verbatim(errno))
         }
         defer { close(stateFD) }
         var fd = openat(stateFD, "bots", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0, errno == ENOENT {
             guard create else { return nil }
             if mkdirat(stateFD, "bots", 0o700) != 0, errno != EEXIST {
-                throw StateFileError(path: path, reason: Self.reason(errno))
+                throw StateFileError(path: path, reason: SystemErrorReason.verbatim(errno))
             }
             fd = openat(stateFD, "bots", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
@@ -67,7 +67,7 @@ final class BotsDirectory {
                 let what = info.st_mode & S_IFMT == S_IFLNK ? "is a symbolic link" : "is not a directory"
                 throw StateFileError(path: path, reason: "\(what); state is kept only in a real directory, so move it away")
             }
-            throw StateFileError(path: path, reason: Self.reason(code))
+            throw StateFileError(path: path, reason: SystemErrorReason.verbatim(code))
         }
         return BotsDirectory(path: path, descriptor: fd)
     }
@@ -105,12 +105,12 @@ final class BotsDirectory {
             switch errno {
             case ENOENT: return .missing
             case ELOOP: return .unusable("is a symbolic link")
-            case let code: return .unreadable(Self.reason(code))
+            case let code: return .unreadable(SystemErrorReason.verbatim(code))
             }
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return .unreadable(Self.reason(errno)) }
+        guard fstat(fd, &info) == 0 else { return .unreadable(SystemErrorReason.verbatim(errno)) }
         guard info.st_mode & S_IFMT == S_IFREG else { return .unusable("is not a regular file") }
         guard info.st_size <= limit else { return .unusable("is larger than \(limit >> 20) MiB") }
         var bytes: [UInt8] = []
@@ -119,7 +119,7 @@ final class BotsDirectory {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .unreadable(Self.reason(errno))
+                return .unreadable(SystemErrorReason.verbatim(errno))
             }
             if count == 0 { return .contents(bytes) }
             bytes += chunk.prefix(count)
@@ -240,8 +240,6 @@ final class BotsDirectory {
     }
 
     private func error(_ name: String, _ code: CInt) -> StateFileError {
-        StateFileError(path: "\(path)/\(name)", reason: Self.reason(code))
+        StateFileError(path: "\(path)/\(name)", reason: SystemErrorReason.verbatim(code))
     }
-
-    private static func reason(_ code: CInt) -> String { String(cString: strerror(code)) }
 }

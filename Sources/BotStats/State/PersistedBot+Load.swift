@@ -13,7 +13,7 @@ extension PersistedBot {
     /// without a shard count or under an id outside it. The daemon never writes such a file, so
     /// guessing what was meant would post invented numbers; the file is moved aside like one that
     /// does not parse.
-    public func unusableReason() -> String? {
+    package func unusableReason() -> String? {
         if let counts, let problem = Self.problem(in: counts) { return "counts.\(problem)" }
         if let held, let problem = Self.problem(in: held.counts) { return "held.counts.\(problem)" }
         for (index, total) in (recentTotals ?? []).enumerated() {
@@ -47,7 +47,7 @@ extension PersistedBot {
     /// This bot with every value a running daemon counts with or waits on brought into range.
     ///
     /// See ``clampForLoad(now:maxWait:)``.
-    public func clampedForLoad(now: Date, maxWait: Duration = StateLimits.maxWait) -> PersistedBot {
+    package func clampedForLoad(now: Date, maxWait: Duration = StateLimits.maxWait) -> PersistedBot {
         var bot = self
         bot.clampForLoad(now: now, maxWait: maxWait)
         return bot
@@ -67,7 +67,7 @@ extension PersistedBot {
     ///   which lists have the current counts and which still need them.
     /// - At most `CountsIntake.maxRecentTotals` recent totals are kept, the newest.
     @discardableResult
-    public mutating func clampForLoad(now: Date, maxWait: Duration = StateLimits.maxWait) -> [String] {
+    package mutating func clampForLoad(now: Date, maxWait: Duration = StateLimits.maxWait) -> [String] {
         var adjusted: [String] = []
         func happened(_ date: inout Date?, _ key: String) {
             guard let value = date, value > now else { return }

@@ -5,42 +5,42 @@ import BotStatsProtocol
 ///
 /// Times are wall-clock dates because monotonic instants mean nothing after a restart; they
 /// are converted back to waits against the clock when loaded.
-public struct PersistedState: Codable, Sendable, Equatable {
+package struct PersistedState: Codable, Sendable, Equatable {
     /// Format version; a file with another version is moved aside, not misread.
-    public static let currentFormat = 1
+    package static let currentFormat = 1
 
-    public var format: Int
+    package var format: Int
     /// Keyed by bot name.
-    public var bots: [String: PersistedBot]
+    package var bots: [String: PersistedBot]
 
-    public init(bots: [String: PersistedBot] = [:]) {
+    package init(bots: [String: PersistedBot] = [:]) {
         self.format = Self.currentFormat
         self.bots = bots
     }
 }
 
 /// One bot's counts and its targets' outcomes.
-public struct PersistedBot: Codable, Sendable, Equatable {
+package struct PersistedBot: Codable, Sendable, Equatable {
     /// The bot id the counts belong to; counts of another id are not posted for this one.
-    public var id: String
-    public var counts: BotCounts?
+    package var id: String
+    package var counts: BotCounts?
     /// Increases with every accepted `set`; lets a restart tell delivered counts from new ones.
-    public var countsVersion: UInt64
-    public var lastPostedAt: Date?
+    package var countsVersion: UInt64
+    package var lastPostedAt: Date?
     /// Keyed by target name.
-    public var targets: [String: PersistedTarget]
+    package var targets: [String: PersistedTarget]
     /// Shard count of per-shard reporting; nil while the bot reports totals.
-    public var shardCount: Int?
+    package var shardCount: Int?
     /// Per-shard reports keyed by shard id (as a string, for JSON).
-    public var shardReports: [String: ShardReport]?
+    package var shardReports: [String: ShardReport]?
     /// A total held back by the drop guard, waiting to be confirmed.
-    public var held: HeldCounts?
+    package var held: HeldCounts?
     /// Totals accepted within the last repost interval, oldest first: the drop guard measures a new
     /// total against the highest of them, so a fall in stages is held like one. Absent in files
     /// written before the guard looked back; nil then means "none remembered".
-    public var recentTotals: [BotCounts]?
+    package var recentTotals: [BotCounts]?
 
-    public init(id: String, counts: BotCounts? = nil, countsVersion: UInt64 = 0, lastPostedAt: Date? = nil, targets: [String: PersistedTarget] = [:]) {
+    package init(id: String, counts: BotCounts? = nil, countsVersion: UInt64 = 0, lastPostedAt: Date? = nil, targets: [String: PersistedTarget] = [:]) {
         self.id = id
         self.counts = counts
         self.countsVersion = countsVersion
@@ -63,7 +63,7 @@ extension PersistedBot {
     /// Puts back everything a `set` changes (counts, version, shard reports, what the drop guard
     /// holds and remembers) from `saved`, leaving the targets' outcomes as they are: the undo of
     /// counts that could not be saved.
-    public mutating func restoreCounts(from saved: PersistedBot) {
+    package mutating func restoreCounts(from saved: PersistedBot) {
         counts = saved.counts
         countsVersion = saved.countsVersion
         shardCount = saved.shardCount
@@ -74,16 +74,16 @@ extension PersistedBot {
 }
 
 /// One shard's last report.
-public struct ShardReport: Codable, Sendable, Equatable {
-    public var servers: Int
-    public var users: Int?
-    public var updatedAt: Date
+package struct ShardReport: Codable, Sendable, Equatable {
+    package var servers: Int
+    package var users: Int?
+    package var updatedAt: Date
     /// The shard's last good share: what the drop guard measures its reports against. A report
     /// far below it is a dip and leaves it unchanged until the shard confirms it. Absent in files
     /// written before the guard judged shards one by one; nil then means "not known yet".
-    public var goodServers: Int?
+    package var goodServers: Int?
 
-    public init(servers: Int, users: Int?, updatedAt: Date) {
+    package init(servers: Int, users: Int?, updatedAt: Date) {
         self.servers = servers
         self.users = users
         self.updatedAt = updatedAt
@@ -97,36 +97,36 @@ public struct ShardReport: Codable, Sendable, Equatable {
 }
 
 /// Counts the drop guard did not post, and why.
-public struct HeldCounts: Codable, Sendable, Equatable {
-    public var counts: BotCounts
-    public var reason: String
+package struct HeldCounts: Codable, Sendable, Equatable {
+    package var counts: BotCounts
+    package var reason: String
 
-    public init(counts: BotCounts, reason: String) {
+    package init(counts: BotCounts, reason: String) {
         self.counts = counts
         self.reason = reason
     }
 }
 
 /// One target's last outcome, counters and any cooldown still in force.
-public struct PersistedTarget: Codable, Sendable, Equatable {
-    public var state: TargetState
+package struct PersistedTarget: Codable, Sendable, Equatable {
+    package var state: TargetState
     /// The counts version this list last accepted.
-    public var deliveredVersion: UInt64
-    public var lastAttemptAt: Date?
-    public var lastSuccessAt: Date?
-    public var lastStatus: Int?
-    public var lastError: String?
-    public var consecutiveFailures: Int
-    public var postsTotal: Int
-    public var failuresTotal: Int
-    public var retriesTotal: Int
+    package var deliveredVersion: UInt64
+    package var lastAttemptAt: Date?
+    package var lastSuccessAt: Date?
+    package var lastStatus: Int?
+    package var lastError: String?
+    package var consecutiveFailures: Int
+    package var postsTotal: Int
+    package var failuresTotal: Int
+    package var retriesTotal: Int
     /// No request to this list before this moment (a rate limit, a backoff or a circuit probe).
-    public var notBefore: Date?
-    public var rateLimit: RateLimitWindow
+    package var notBefore: Date?
+    package var rateLimit: RateLimitWindow
     /// Failed attempts by class (`429`, `4xx`, `5xx`, `timeout`, `network`, `other`), for metrics.
-    public var failureClasses: [String: Int]
+    package var failureClasses: [String: Int]
 
-    public init() {
+    package init() {
         state = .ok
         deliveredVersion = 0
         consecutiveFailures = 0
@@ -137,7 +137,7 @@ public struct PersistedTarget: Codable, Sendable, Equatable {
         failureClasses = [:]
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         state = try c.decode(TargetState.self, forKey: .state)
         deliveredVersion = try c.decode(UInt64.self, forKey: .deliveredVersion)
@@ -173,12 +173,12 @@ public struct PersistedTarget: Codable, Sendable, Equatable {
 }
 
 /// The last rate-limit window a list reported.
-public struct RateLimitWindow: Codable, Sendable, Equatable {
-    public var limit: Int?
-    public var remaining: Int?
-    public var resetAt: Date?
+package struct RateLimitWindow: Codable, Sendable, Equatable {
+    package var limit: Int?
+    package var remaining: Int?
+    package var resetAt: Date?
 
-    public init(limit: Int? = nil, remaining: Int? = nil, resetAt: Date? = nil) {
+    package init(limit: Int? = nil, remaining: Int? = nil, resetAt: Date? = nil) {
         self.limit = limit
         self.remaining = remaining
         self.resetAt = resetAt

@@ -19,14 +19,14 @@ import BotStatsProtocol
 /// let lock = try StateDirectoryLock.acquire(directory: configuration.daemon.stateDirectory)
 /// // … run; keep `lock` alive until the end …
 /// ```
-public final class StateDirectoryLock: Sendable {
+package final class StateDirectoryLock: Sendable {
     /// The locked state directory.
-    public let directory: String
+    package let directory: String
     /// The open, locked lock file; -1 once released.
     private let descriptor: Mutex<CInt>
 
     /// `<directory>/lock`.
-    public var path: String { Self.lockPath(in: directory) }
+    package var path: String { Self.lockPath(in: directory) }
 
     private init(directory: String, descriptor: CInt) {
         self.directory = directory
@@ -41,11 +41,11 @@ public final class StateDirectoryLock: Sendable {
     /// Never waits: when another process holds the lock this throws at once, with that
     /// process's pid in the message. A `lock` entry that is a symbolic link or not a regular file
     /// is refused rather than followed.
-    public static func acquire(directory: String) throws(StateDirectoryLockError) -> StateDirectoryLock {
+    package static func acquire(directory: String) throws(StateDirectoryLockError) -> StateDirectoryLock {
         let path = lockPath(in: directory)
         func failure(_ failedPath: String, _ code: CInt) -> StateDirectoryLockError {
             // Lower case, like every other start-up error: `permission denied`.
-            .unusable(directory: directory, path: failedPath, reason: ConnectionFailureReason.systemReason(code))
+            .unusable(directory: directory, path: failedPath, reason: SystemErrorReason.text(code))
         }
         if mkdir(directory, 0o700) != 0, errno != EEXIST { throw failure(directory, errno) }
         // The directory itself may be a symlink (systemd's DynamicUser= makes /var/lib/botstatsd
@@ -88,7 +88,7 @@ public final class StateDirectoryLock: Sendable {
     }
 
     /// Gives the directory up; another daemon may take it from now on. Releasing twice is harmless.
-    public func release() {
+    package func release() {
         let fd = descriptor.withLock { fd in
             defer { fd = -1 }
             return fd

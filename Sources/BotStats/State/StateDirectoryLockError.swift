@@ -1,7 +1,7 @@
 import BotStatsProtocol
 
 /// Why the state directory could not be claimed at start; the daemon exits 1 with this one line.
-public struct StateDirectoryLockError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct StateDirectoryLockError: Error, Sendable, Equatable, CustomStringConvertible {
     private enum Code: Equatable {
         case inUse
         case unusable
@@ -9,14 +9,14 @@ public struct StateDirectoryLockError: Error, Sendable, Equatable, CustomStringC
 
     private let code: Code
     /// The state directory that was to be locked.
-    public let directory: String
+    package let directory: String
     /// The process id the holder wrote into the lock file; nil when it had not written one yet.
-    public let holderPID: Int?
+    package let holderPID: Int?
     /// One line for a person: the path and the reason.
-    public let description: String
+    package let description: String
 
     /// Another botstatsd holds the lock; `holderPID` says which, when it is known.
-    public var isInUse: Bool { code == .inUse }
+    package var isInUse: Bool { code == .inUse }
 
     private init(code: Code, directory: String, holderPID: Int?, description: String) {
         self.code = code

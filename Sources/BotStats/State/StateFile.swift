@@ -27,20 +27,20 @@ import BotStatsProtocol
 /// not leave the real daemon believing its counts were posted. The writable one assumes it is the
 /// only writer: the daemon holds ``StateDirectoryLock`` before it loads, which is what makes
 /// removing leftover temporary files at load safe.
-public struct StateFile: Sendable {
-    public let directory: String
+package struct StateFile: Sendable {
+    package let directory: String
     /// False for a dry run: saving does nothing and bad files are skipped, not moved aside.
-    public let writable: Bool
+    package let writable: Bool
     /// Where the per-bot files live.
-    public var botsDirectory: String { directory + "/bots" }
+    package var botsDirectory: String { directory + "/bots" }
 
-    public init(directory: String, writable: Bool = true) {
+    package init(directory: String, writable: Bool = true) {
         self.directory = directory
         self.writable = writable
     }
 
     /// The file holding bot `name`.
-    public func path(forBot name: String) -> String { "\(botsDirectory)/\(name).json" }
+    package func path(forBot name: String) -> String { "\(botsDirectory)/\(name).json" }
 
     /// Largest state file read. A bot with 100,000 shards writes about 15 MiB; anything far beyond
     /// is not ours and would only cost memory.
@@ -54,7 +54,7 @@ public struct StateFile: Sendable {
     /// Every saved bot; unusable files are moved aside and skipped, out-of-range values are
     /// brought into range against `now`, and (when writable) temporary files an interrupted write
     /// left behind are removed.
-    public func load(logger: Logger, now: Date = Date()) -> PersistedState {
+    package func load(logger: Logger, now: Date = Date()) -> PersistedState {
         var state = PersistedState()
         let bots: BotsDirectory
         do {
@@ -141,15 +141,8 @@ public struct StateFile: Sendable {
         }
     }
 
-    /// Writes every bot of `state`.
-    public func save(_ state: PersistedState) throws(StateFileError) {
-        for (name, bot) in state.bots {
-            try save(bot: name, bot)
-        }
-    }
-
     /// Writes one bot's file atomically and durably.
-    public func save(bot name: String, _ bot: PersistedBot) throws(StateFileError) {
+    package func save(bot name: String, _ bot: PersistedBot) throws(StateFileError) {
         if let failure = save(bots: [(name, bot)])[name] { throw failure }
     }
 
@@ -157,7 +150,7 @@ public struct StateFile: Sendable {
     /// `BotsDirectory.writeAtomically(_:)`): a group commit of everything that changed together.
     ///
     /// - Returns: the bots whose files could not be written, with why; empty when all were.
-    public func save(bots batch: [(name: String, bot: PersistedBot)]) -> [String: StateFileError] {
+    package func save(bots batch: [(name: String, bot: PersistedBot)]) -> [String: StateFileError] {
         guard writable, !batch.isEmpty else { return [:] }
         var failures: [String: StateFileError] = [:]
         var files: [(name: String, bytes: [UInt8])] = []

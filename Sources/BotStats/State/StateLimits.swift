@@ -6,22 +6,22 @@ import BotStatsProtocol
 /// hand, or planted. Values the daemon would post (counts) are checked against the same limits the
 /// control socket enforces, so a file can never make a list receive a number no `set` could send;
 /// values it only counts with or waits on are brought into range instead.
-public enum StateLimits {
+package enum StateLimits {
     /// Largest servers, users or shards count a saved file may hold: the control protocol's 10^12.
-    public static var maxCount: Int { ControlRequest.maxCount }
+    package static var maxCount: Int { ControlRequest.maxCount }
 
     /// Largest shard count of per-shard reporting, as `set --shard-count` accepts it.
-    public static var maxShardCount: Int { CountsIntake.maxShards }
+    package static var maxShardCount: Int { CountsIntake.maxShards }
 
     /// Largest counter or version kept from a file: 2^53.
     ///
     /// It is the largest integer every JSON reader of `status --json` and every Prometheus float
     /// holds exactly, a post a second would take 285 million years to reach it, and it leaves
     /// `+ 1` on a loaded counter far from overflowing wherever that is done.
-    public static let counterCeiling: Int = 1 << 53
+    package static let counterCeiling: Int = 1 << 53
 
     /// Longest wait a loaded time may impose: the cap on any wait a list asks for
     /// (``RateLimitReading/cap``, 6 hours), so a file written under a clock years ahead cannot
     /// silence a list for longer than a live header could.
-    public static var maxWait: Duration { RateLimitReading.cap }
+    package static var maxWait: Duration { RateLimitReading.cap }
 }

@@ -4,26 +4,26 @@ import BotStatsProtocol
 ///
 /// The daemon talks only to this protocol; `SystemdNotifier` sends real `sd_notify` datagrams and
 /// tests record the messages instead.
-public protocol ServiceNotifier: Sendable {
+package protocol ServiceNotifier: Sendable {
     /// Sends one notification message of newline-separated `KEY=VALUE` assignments.
     func notify(_ message: String)
 }
 
 extension ServiceNotifier {
     /// `READY=1` with the current status line.
-    public func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
+    package func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
     /// `STATUS=` with one human line.
-    public func status(_ line: String) { notify("STATUS=\(line)") }
+    package func status(_ line: String) { notify("STATUS=\(line)") }
     /// `STOPPING=1`.
-    public func stopping() { notify("STOPPING=1") }
+    package func stopping() { notify("STOPPING=1") }
 }
 
 extension ServiceNotifier {
     /// `RELOADING=1` with `MONOTONIC_USEC=` in the same message, as `Type=notify-reload` expects.
-    public func reloading(monotonicMicroseconds: UInt64) {
+    package func reloading(monotonicMicroseconds: UInt64) {
         notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds)")
     }
 
     /// `WATCHDOG=1`.
-    public func watchdog() { notify("WATCHDOG=1") }
+    package func watchdog() { notify("WATCHDOG=1") }
 }

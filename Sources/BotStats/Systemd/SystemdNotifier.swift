@@ -10,15 +10,15 @@ import BotStatsProtocol
 ///
 /// Without `$NOTIFY_SOCKET` (not started by systemd) every notification is a no-op, as libsystemd
 /// does; without `$WATCHDOG_USEC` or `$LISTEN_FDS` the queries say "none".
-public struct SystemdNotifier: ServiceNotifier {
-    public init() {}
+package struct SystemdNotifier: ServiceNotifier {
+    package init() {}
 
-    public func notify(_ message: String) {
+    package func notify(_ message: String) {
         _ = sd_notify(0, message)
     }
 
     /// The watchdog interval systemd asked for (`WATCHDOG_USEC`, for this pid), or nil when off.
-    public static func watchdogInterval() -> Duration? {
+    package static func watchdogInterval() -> Duration? {
         var usec: UInt64 = 0
         guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
         return .microseconds(Int64(clamping: usec))
@@ -27,7 +27,7 @@ public struct SystemdNotifier: ServiceNotifier {
     /// The file descriptor systemd passed under `name` (`FileDescriptorName=`), if any.
     ///
     /// The `LISTEN_*` variables are removed afterwards so children never mistake them for theirs.
-    public static func listenedDescriptor(named name: String) -> CInt? {
+    package static func listenedDescriptor(named name: String) -> CInt? {
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         let count = sd_listen_fds_with_names(1, &names)
         guard count > 0, let names else { return nil }
@@ -44,7 +44,7 @@ public struct SystemdNotifier: ServiceNotifier {
     }
 
     /// `CLOCK_MONOTONIC` in microseconds, for `MONOTONIC_USEC=` next to `RELOADING=1`.
-    public static func monotonicMicroseconds() -> UInt64 {
+    package static func monotonicMicroseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000

@@ -2,7 +2,7 @@ import ServiceLifecycle
 import BotStatsProtocol
 
 /// Something whose answer proves the daemon's work loop is alive.
-public protocol WatchdogProbe: Sendable {
+package protocol WatchdogProbe: Sendable {
     /// Returns once the work loop has run this call; never returns while it is wedged.
     func heartbeat() async
 }
@@ -11,14 +11,14 @@ public protocol WatchdogProbe: Sendable {
 ///
 /// The heartbeat runs on the engine actor, the same concurrency domain that decides and records
 /// every post, so a wedged engine stops the pings and systemd restarts the daemon.
-public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
+package struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
     let interval: Duration
     let probe: any WatchdogProbe
     let notifier: any ServiceNotifier
     let clock: C
 
     /// - Parameter interval: systemd's `WatchdogSec=`; pings go out every `interval / 2`.
-    public init(interval: Duration, probe: any WatchdogProbe, notifier: any ServiceNotifier, clock: C) {
+    package init(interval: Duration, probe: any WatchdogProbe, notifier: any ServiceNotifier, clock: C) {
         self.interval = interval
         self.probe = probe
         self.notifier = notifier
@@ -30,7 +30,7 @@ public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
     /// A stop cancels the sleep between pings; that is how the loop ends, not a failure. Were it
     /// thrown, the service group would take it for a crash and the daemon would exit 1, leaving
     /// the unit `failed` after every `systemctl stop`.
-    public func run() async {
+    package func run() async {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await probe.heartbeat()

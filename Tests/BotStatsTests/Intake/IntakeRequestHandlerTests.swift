@@ -139,9 +139,9 @@ import Testing
     }
 
     @Test func splitsHostAndPort() {
-        #expect(ListenAddress.split("10.0.0.1:9471")! == ("10.0.0.1", 9471))
-        #expect(ListenAddress.split("[::1]:80")! == ("::1", 80))
-        #expect(ListenAddress.split("10.0.0.1") == nil)
-        #expect(ListenAddress.split("10.0.0.1:0") == nil)
+        #expect(HostPort.split("10.0.0.1:9471")! == ("10.0.0.1", 9471))
+        #expect(HostPort.split("[::1]:80")! == ("::1", 80))
+        #expect(HostPort.split("10.0.0.1") == nil)
+        #expect(HostPort.split("10.0.0.1:0") == nil)
     }
 }

@@ -24,7 +24,7 @@ import Testing
         target.rateLimit = RateLimitWindow(limit: 60, remaining: 0, resetAt: Date(timeIntervalSince1970: 2_000_000_000))
         let counts = BotCounts(servers: 1520, users: 88000, shards: 2, updatedAt: Date(timeIntervalSince1970: 1_900_000_000))
         let state = PersistedState(bots: ["main": PersistedBot(id: "1", counts: counts, countsVersion: 3, targets: ["topgg": target])])
-        try file.save(state)
+        for (name, bot) in state.bots { try file.save(bot: name, bot) }
         // Loaded at the moment of the cooldown's end: nothing is in the future, nothing is clamped.
         #expect(file.load(logger: logger, now: Date(timeIntervalSince1970: 2_000_000_000)) == state)
         #expect(FileManager.default.fileExists(atPath: file.path(forBot: "main")))
