@@ -21,41 +21,52 @@ final class FakeBotList: Sendable {
     let baseURL: String
     /// The ephemeral port the server listens on.
     let port: Int
+    /// One `http://127.0.0.1:PORT` per listener, ``baseURL`` first: to the daemon's HTTP client
+    /// each is another host, with its own connection pool.
+    let baseURLs: [String]
 
     private let group: MultiThreadedEventLoopGroup
-    private let serverChannel: any Channel
+    private let serverChannels: [any Channel]
     private let ledger: FakeBotListLedger
 
-    private init(group: MultiThreadedEventLoopGroup, serverChannel: any Channel, port: Int, ledger: FakeBotListLedger) {
+    private init(group: MultiThreadedEventLoopGroup, serverChannels: [any Channel], ports: [Int], ledger: FakeBotListLedger) {
         self.group = group
-        self.serverChannel = serverChannel
-        self.port = port
-        self.baseURL = "http://127.0.0.1:\(port)"
+        self.serverChannels = serverChannels
+        self.port = ports[0]
+        self.baseURLs = ports.map { "http://127.0.0.1:\($0)" }
+        self.baseURL = baseURLs[0]
         self.ledger = ledger
     }
 
-    /// Starts a server on an ephemeral port of `127.0.0.1`, with its own event loop.
-    static func start() async throws -> FakeBotList {
+    /// Starts a server on an ephemeral port of `127.0.0.1`, with its own event loop; with
+    /// `listeners` above one it listens on that many ports (see ``baseURLs``), all sharing one
+    /// record of requests and scripts, as one list behind several hosts would.
+    static func start(listeners: Int = 1) async throws -> FakeBotList {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ledger = FakeBotListLedger()
+        var channels: [any Channel] = []
         do {
-            let channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(ChannelOptions.backlog, value: 256)
-                .childChannelInitializer { channel in
-                    ledger.opened(channel)
-                    return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        try channel.pipeline.syncOperations.addHandler(FakeBotListHandler(ledger: ledger))
-                    }
-                }
-                .bind(host: "127.0.0.1", port: 0)
-                .get()
-            guard let port = channel.localAddress?.port else {
-                try? await channel.close()
+            for _ in 0..<max(1, listeners) {
+                channels.append(
+                    try await ServerBootstrap(group: group)
+                        .serverChannelOption(ChannelOptions.backlog, value: 256)
+                        .childChannelInitializer { channel in
+                            ledger.opened(channel)
+                            return channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                                try channel.pipeline.syncOperations.addHandler(FakeBotListHandler(ledger: ledger))
+                            }
+                        }
+                        .bind(host: "127.0.0.1", port: 0)
+                        .get())
+            }
+            let ports = channels.compactMap { $0.localAddress?.port }
+            guard ports.count == channels.count else {
                 throw SupportError("FakeBotList bound a socket without a local port")
             }
-            return FakeBotList(group: group, serverChannel: channel, port: port, ledger: ledger)
+            return FakeBotList(group: group, serverChannels: channels, ports: ports, ledger: ledger)
         } catch {
+            for channel in channels { try? await channel.close() }
             try? await group.shutdownGracefully()
             throw error
         }
@@ -63,9 +74,9 @@ final class FakeBotList: Sendable {
 
     /// Starts a server, runs `body` with it and shuts it down afterwards, also when `body` throws.
     static func withServer<Result: Sendable>(
-        _ body: (FakeBotList) async throws -> Result
+        listeners: Int = 1, _ body: (FakeBotList) async throws -> Result
     ) async throws -> Result {
-        let server = try await start()
+        let server = try await start(listeners: listeners)
         let result: Result
         do {
             result = try await body(server)
@@ -84,6 +95,16 @@ final class FakeBotList: Sendable {
     /// which case it must equal the full request target.
     func script(path: String, _ responses: [FakeResponse], then fallback: FakeResponse = .ok) {
         ledger.script(path: path, responses, then: fallback)
+    }
+
+    /// What every unscripted path gets from now on (``FakeResponse/ok`` until this is called).
+    func answerUnscripted(with response: FakeResponse) {
+        ledger.answerUnscripted(with: response)
+    }
+
+    /// The most requests that were ever received and not yet answered at the same time.
+    var mostUnansweredAtOnce: Int {
+        ledger.mostUnansweredAtOnce
     }
 
     /// Every request received so far, oldest first.
@@ -134,7 +155,7 @@ final class FakeBotList: Sendable {
         guard let connections = ledger.closeAll() else {
             return
         }
-        try? await serverChannel.close()
+        for channel in serverChannels { try? await channel.close() }
         for connection in connections {
             try? await connection.close()
         }
@@ -144,7 +165,7 @@ final class FakeBotList: Sendable {
     deinit {
         // A test that throws before shutdown() must not leave the event-loop thread running.
         if ledger.closeAll() != nil {
-            serverChannel.close(promise: nil)
+            for channel in serverChannels { channel.close(promise: nil) }
             group.shutdownGracefully { _ in }
         }
     }

@@ -61,6 +61,7 @@ final class FakeBotListHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(_ response: FakeResponse, to request: HTTPRequestHead, context: ChannelHandlerContext) {
+        ledger.answered()
         guard context.channel.isActive else {
             return
         }

@@ -16,6 +16,11 @@ final class FakeBotListLedger: Sendable {
         var scripts: [String: Script] = [:]
         var connections: [ObjectIdentifier: any Channel] = [:]
         var closed = false
+        /// Requests received and not yet answered, and the most there ever were at once.
+        /// What an unscripted path gets.
+        var unscripted = FakeResponse.ok
+        var unanswered = 0
+        var mostUnanswered = 0
     }
 
     private let state = Mutex(State())
@@ -23,10 +28,12 @@ final class FakeBotListLedger: Sendable {
     /// Stores `request` and returns the response to serve for it.
     ///
     /// A script registered for the full target (`/a?b=c`) wins over one for the path alone (`/a`); unscripted
-    /// paths get ``FakeResponse/ok``.
+    /// paths get ``FakeResponse/ok`` unless ``answerUnscripted(with:)`` said otherwise.
     func record(_ request: RecordedRequest) -> FakeResponse {
         state.withLock { state in
             state.requests.append(request)
+            state.unanswered += 1
+            state.mostUnanswered = max(state.mostUnanswered, state.unanswered)
             for key in [request.path, request.pathWithoutQuery] {
                 guard var script = state.scripts[key] else {
                     continue
@@ -38,13 +45,28 @@ final class FakeBotListLedger: Sendable {
                 state.scripts[key] = script
                 return next
             }
-            return .ok
+            return state.unscripted
         }
+    }
+
+    /// What every unscripted path gets from now on (``FakeResponse/ok`` until this is called).
+    func answerUnscripted(with response: FakeResponse) {
+        state.withLock { $0.unscripted = response }
     }
 
     /// Replaces the script of `path`: `responses` in order, then `fallback` for every later request.
     func script(path: String, _ responses: [FakeResponse], then fallback: FakeResponse) {
         state.withLock { $0.scripts[path] = Script(queue: responses, fallback: fallback) }
+    }
+
+    /// Called as a request's answer (or its scripted fault) goes out.
+    func answered() {
+        state.withLock { $0.unanswered -= 1 }
+    }
+
+    /// The most requests that were ever received and not yet answered at the same time.
+    var mostUnansweredAtOnce: Int {
+        state.withLock { $0.mostUnanswered }
     }
 
     /// Every request received, oldest first.
