@@ -377,8 +377,13 @@ package actor PostingEngine<C: Clock> where C.Duration == Duration {
 
     // MARK: - Time conversions
 
+    /// The wall-clock second of `instant`, as status and answers print it (RFC 3339 without
+    /// fractions). Whole seconds keep two reports of the same second equal, so a poller asking
+    /// many times a second gets the line written last time (`LastStatusLine`); with the fraction
+    /// every report differed and each `status` was written anew.
     func date(of instant: C.Instant) -> Date {
-        TargetStateMachine<C.Instant>.date(of: instant, now: clock.now, wallNow: wallClock())
+        let date = TargetStateMachine<C.Instant>.date(of: instant, now: clock.now, wallNow: wallClock())
+        return Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
     }
 
     func nextAttemptDate(_ target: TargetRuntime) -> Date? {

@@ -40,6 +40,25 @@ import Testing
         try await body()
     }
 
+    /// Two reports asked for within the same second are equal, so `LastStatusLine` answers a
+    /// poller with the line it wrote last time: the dates worked out from the monotonic clock
+    /// (the next repost) are whole seconds, as they are printed, not the wall clock's fraction
+    /// of the moment each report was made.
+    @Test func reportsWithinOneSecondAreEqual() async throws {
+        let transport = ScriptedTransport()
+        let clock = ManualClock()
+        let engine = try makeEngine(transport, clock: clock)
+        try await withRunning(engine) {
+            _ = try await engine.set(bot: nil, servers: 1520, users: 88000, shards: 2)
+            try await eventually("both lists posted") { await engine.status().bots[0].targets.allSatisfy { $0.state == .ok } }
+            let first = await engine.status()
+            let second = await engine.status()
+            let nextRepost = try #require(first.bots[0].nextRepostAt)
+            #expect(nextRepost.timeIntervalSince1970 == nextRepost.timeIntervalSince1970.rounded(.down))
+            #expect(first == second)
+        }
+    }
+
     @Test func setIsPersistedBeforeItReturnsAndPostedToEveryTarget() async throws {
         let transport = ScriptedTransport()
         let clock = ManualClock()
