@@ -26,11 +26,13 @@ import Testing
             bots: [BotSettings(name: "main", id: "42", repostInterval: repost, sourceFile: "/test.toml", targets: [topgg, dbl])])
     }
 
-    func makeEngine(_ transport: ScriptedTransport, clock: ManualClock, repost: Duration = .seconds(3600)) throws -> PostingEngine<ManualClock> {
+    func makeEngine(
+        _ transport: ScriptedTransport, clock: ManualClock, repost: Duration = .seconds(3600), logger: Logger = Logger(label: "test")
+    ) throws -> PostingEngine<ManualClock> {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return PostingEngine(
             configuration: configuration(repost: repost), transport: transport, stateFile: StateFile(directory: directory),
-            clock: clock, logger: Logger(label: "test"), pid: 1, random: { 0 })
+            clock: clock, logger: logger, pid: 1, random: { 0 })
     }
 
     /// Runs `body` with the engine's workers running, then stops them.
