@@ -19,6 +19,9 @@ extension PostingEngine {
                 // Due: either a post round starts, or Discord is asked for the counts first.
                 if case .send(let request, _, let timeout) = await repostIfDue(bot: bot, generation: generation) {
                     let result = await transport.send(request, timeout: timeout)
+                    // Cut off by a stop (or still waiting for a request slot when it came): not
+                    // an answer from Discord, so nothing is recorded.
+                    if Task.isCancelled { return }
                     await completeFetch(bot: bot, generation: generation, result: result)
                 }
             }

@@ -75,7 +75,9 @@ extension PostingEngine: Service {
         }
     }
 
-    /// No new request starts from here on; idle workers end at once.
+    /// No post round starts from here on and idle workers end at once. Posts already decided on
+    /// (sending, or waiting for a request slot) go out during the grace; those cut off at its end
+    /// are not recorded and go out again at the next start.
     func beginStopping() {
         stopping = true
         logger.notice("stopping: waiting for in-flight posts", metadata: ["in_flight": "\(inFlightCount())"])

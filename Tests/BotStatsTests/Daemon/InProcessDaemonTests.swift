@@ -103,6 +103,27 @@ import Testing
         }
     }
 
+    /// A Discord fetch a stop cuts off (sent, or still waiting for a request slot) is no answer
+    /// from Discord: it is not recorded as a failed fetch and logs nothing.
+    @Test func aDiscordFetchCutOffByAStopIsNotRecorded() async throws {
+        let discord = "http://127.0.0.1:9/discord/applications/@me"
+        let config = Self.config(
+            lists: ["alpha"],
+            bot: """
+                source = "discord"
+                discord_token = "discord-bot-token-XYZ"
+                discord_base_url = "http://127.0.0.1:9/discord"
+                """)
+        var stopped: Daemon?
+        try await withDaemon(config: config, script: { $0.hangUntilCancelled(url: discord) }) { daemon in
+            try await eventually("the fetch is out") { !daemon.transport.requests(to: discord).isEmpty }
+            stopped = daemon
+        }
+        let status = try #require(await stopped?.app.engine.status())
+        #expect(status.bots[0].source?.lastError == nil)
+        #expect(status.bots[0].source?.lastFetchAt == nil)
+    }
+
     /// A `set` that arrives while the persistence loop is between deciding there is nothing to
     /// write and going to sleep must still wake it: one lost wake-up left a `set` unanswered
     /// until the next `set` came (found by `make bench`: 1,000 sets in a row on one connection).

@@ -8,6 +8,7 @@ final class ScriptedTransport: StatsTransport {
     private struct State {
         var requests: [OutgoingRequest] = []
         var scripts: [String: [TransportResponse]] = [:]
+        var hanging: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -16,13 +17,29 @@ final class ScriptedTransport: StatsTransport {
         state.withLock { $0.scripts[url, default: []].append(contentsOf: responses) }
     }
 
+    /// Requests to `url` get no answer until their task is cancelled, and then `.timeout`, as
+    /// the real transport gives a request a stop cuts off.
+    func hangUntilCancelled(url: String) {
+        state.withLock { _ = $0.hanging.insert(url) }
+    }
+
     var requests: [OutgoingRequest] { state.withLock { $0.requests } }
 
     func requests(to url: String) -> [OutgoingRequest] { requests.filter { $0.url == url } }
 
     func send(_ request: OutgoingRequest, timeout: Duration) async -> Result<TransportResponse, PostFailure> {
-        let response = state.withLock { state -> TransportResponse in
+        let hangs = state.withLock { state -> Bool in
             state.requests.append(request)
+            return state.hanging.contains(request.url)
+        }
+        if hangs {
+            // Iterating a stream nobody yields to ends when the task is cancelled.
+            let (stream, continuation) = AsyncStream<Void>.makeStream()
+            for await _ in stream {}
+            continuation.finish()
+            return .failure(.timeout)
+        }
+        let response = state.withLock { state -> TransportResponse in
             guard var script = state.scripts[request.url], !script.isEmpty else {
                 return TransportResponse(status: 200, headers: [], body: [])
             }
