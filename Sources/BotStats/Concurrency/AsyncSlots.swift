@@ -4,7 +4,11 @@ import Synchronization
 ///
 /// Bounds the requests in flight: when a thousand bots are due together, the posts beyond the
 /// limit wait here as a suspended task each, instead of as a thousand live HTTP requests with
-/// their buffers, timers and pool entries. A waiter whose task is cancelled leaves at once.
+/// their buffers, timers and pool entries; a waiter whose task is cancelled leaves at once
+/// (`run`). With `limit: 1` and `runToCompletion` it runs work one at a time that must not
+/// interleave across its suspension points, such as a configuration reload (read the files,
+/// validate, apply) or a state write; an actor would not do, since an actor lets another call in
+/// whenever the first one awaits.
 final class AsyncSlots: Sendable {
     private struct State {
         let limit: Int
@@ -58,32 +62,31 @@ final class AsyncSlots: Sendable {
     /// Runs `operation` holding a slot; nil, without running it, when the task is cancelled
     /// while it waits for one.
     func run<Value>(_ operation: () async -> Value) async -> Value? {
-        guard await acquire() else { return nil }
+        guard await acquire(cancellable: true) else { return nil }
         defer { release() }
         return await operation()
     }
 
-    private func acquire() async -> Bool {
+    /// Runs `operation` holding a slot, after waiting for one however long it takes, cancelled
+    /// or not: for work that must happen once it is asked for.
+    func runToCompletion<Value, Failure: Error>(
+        _ operation: @Sendable () async throws(Failure) -> Value
+    ) async throws(Failure) -> Value {
+        _ = await acquire(cancellable: false)
+        defer { release() }
+        return try await operation()
+    }
+
+    /// Waits for a slot; false when `cancellable` and the task was cancelled first.
+    private func acquire(cancellable: Bool) async -> Bool {
         let ticket = state.withLock { state -> UInt64 in
             state.nextTicket += 1
             state.undecided.insert(state.nextTicket)
             return state.nextTicket
         }
+        guard cancellable else { return await waitForSlot(ticket) }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let immediate = state.withLock { state -> Bool? in
-                    state.undecided.remove(ticket)
-                    if state.cancelledEarly.remove(ticket) != nil { return false }
-                    if state.free > 0 {
-                        state.free -= 1
-                        return true
-                    }
-                    state.queue.append(ticket)
-                    state.waiting[ticket] = continuation
-                    return nil
-                }
-                if let immediate { continuation.resume(returning: immediate) }
-            }
+            await waitForSlot(ticket)
         } onCancel: {
             state.withLock { state -> CheckedContinuation<Bool, Never>? in
                 if let continuation = state.waiting.removeValue(forKey: ticket) { return continuation }
@@ -91,6 +94,23 @@ final class AsyncSlots: Sendable {
                 if state.undecided.contains(ticket) { state.cancelledEarly.insert(ticket) }
                 return nil
             }?.resume(returning: false)
+        }
+    }
+
+    private func waitForSlot(_ ticket: UInt64) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let immediate = state.withLock { state -> Bool? in
+                state.undecided.remove(ticket)
+                if state.cancelledEarly.remove(ticket) != nil { return false }
+                if state.free > 0 {
+                    state.free -= 1
+                    return true
+                }
+                state.queue.append(ticket)
+                state.waiting[ticket] = continuation
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
         }
     }
 

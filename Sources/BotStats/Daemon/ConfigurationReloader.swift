@@ -15,7 +15,7 @@ package struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Dur
     let monotonicMicroseconds: @Sendable () -> UInt64
     /// One reload at a time: each reads the file when its turn comes, so the last one asked
     /// for applies the file as it is then, never an earlier reload's older reading.
-    private let gate = AsyncSerialGate()
+    private let gate = AsyncSlots(limit: 1)
 
     package init(
         path: String, loader: ConfigurationLoader, engine: PostingEngine<C>, notifier: any ServiceNotifier,
@@ -35,7 +35,7 @@ package struct ConfigurationReloader<C: Clock>: Sendable where C.Duration == Dur
     ///
     /// Reloads asked for at once (SIGHUPs, `botstatsctl reload`s) run one after another.
     package func reload() async throws(ControlError) -> ReloadResult {
-        try await gate.run { () async throws(ControlError) -> ReloadResult in
+        try await gate.runToCompletion { () async throws(ControlError) -> ReloadResult in
             try await reloadNow()
         }
     }

@@ -50,7 +50,7 @@ extension PostingEngine {
         while !Task.isCancelled {
             switch await nextPersistenceStep() {
             case .write:
-                await writeGate.run { await self.writeBatch(onThreadPool: true) }
+                await writeGate.runToCompletion { await self.writeBatch(onThreadPool: true) }
             case .waitUntil(let due):
                 await untilDeadline(due, on: clock) { await self.waitForPersistenceWork(urgentOnly: true) }
             case .wait:
@@ -63,7 +63,7 @@ extension PostingEngine {
 
     /// Writes every dirty bot and answers every waiting `set` now, after any write under way.
     package func flush() async {
-        await writeGate.run { await self.writeBatch(onThreadPool: false) }
+        await writeGate.runToCompletion { await self.writeBatch(onThreadPool: false) }
     }
 
     /// Takes the batch and writes it: on NIO's blocking thread pool, so the engine goes on taking

@@ -95,7 +95,7 @@ package actor PostingEngine<C: Clock> where C.Duration == Duration {
     /// What the persistence loop works from: see `PostingEngine+Persistence.swift`.
     var persistence = PersistenceQueue<C.Instant>()
     /// One state write at a time, each taking its batch when its turn comes.
-    let writeGate = AsyncSerialGate()
+    let writeGate = AsyncSlots(limit: 1)
     var nextGeneration = 0
     let spawns: AsyncStream<WorkerSpawn>
     let spawnContinuation: AsyncStream<WorkerSpawn>.Continuation
