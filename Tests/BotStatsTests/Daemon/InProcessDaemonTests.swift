@@ -31,15 +31,8 @@ import Testing
     }
 
     @Test func countsFromDiscordArePostedAndFetchedAgainAtTheRepost() async throws {
-        let discord = "http://127.0.0.1:9/discord/applications/@me"
-        let config = Self.config(
-            lists: ["alpha"],
-            bot: """
-                source = "discord"
-                discord_token = "discord-bot-token-XYZ"
-                discord_base_url = "http://127.0.0.1:9/discord"
-                repost_interval = "1h"
-                """)
+        let discord = Self.discordURL
+        let config = Self.discordConfig(extra: #"repost_interval = "1h""#)
         try await withDaemon(
             config: config,
             script: { transport in
@@ -73,14 +66,8 @@ import Testing
     }
 
     @Test func aFailedDiscordFetchKeepsTheLastCountsAndSaysWhy() async throws {
-        let discord = "http://127.0.0.1:9/discord/applications/@me"
-        let config = Self.config(
-            lists: ["alpha"],
-            bot: """
-                source = "discord"
-                discord_token = "discord-bot-token-XYZ"
-                discord_base_url = "http://127.0.0.1:9/discord"
-                """)
+        let discord = Self.discordURL
+        let config = Self.discordConfig()
         try await withDaemon(
             config: config,
             script: { transport in
@@ -106,14 +93,8 @@ import Testing
     /// A Discord fetch a stop cuts off (sent, or still waiting for a request slot) is no answer
     /// from Discord: it is not recorded as a failed fetch and logs nothing.
     @Test func aDiscordFetchCutOffByAStopIsNotRecorded() async throws {
-        let discord = "http://127.0.0.1:9/discord/applications/@me"
-        let config = Self.config(
-            lists: ["alpha"],
-            bot: """
-                source = "discord"
-                discord_token = "discord-bot-token-XYZ"
-                discord_base_url = "http://127.0.0.1:9/discord"
-                """)
+        let discord = Self.discordURL
+        let config = Self.discordConfig()
         var stopped: Daemon?
         try await withDaemon(config: config, script: { $0.hangUntilCancelled(url: discord) }) { daemon in
             try await eventually("the fetch is out") { !daemon.transport.requests(to: discord).isEmpty }
@@ -142,6 +123,22 @@ import Testing
     static func url(_ list: String) -> String { "http://127.0.0.1:9/\(list)/bots/123456789012345678/stats" }
 
     static func body(_ request: OutgoingRequest) -> String { request.body ?? "" }
+
+    /// Where the Discord-source bot asks for its counts.
+    static let discordURL = "http://127.0.0.1:9/discord/applications/@me"
+
+    /// A bot whose counts come from Discord (at ``discordURL``), posting to one list, `alpha`;
+    /// `extra` adds lines to its `[bot]` table.
+    static func discordConfig(extra: String = "") -> String {
+        config(
+            lists: ["alpha"],
+            bot: """
+                source = "discord"
+                discord_token = "discord-bot-token-XYZ"
+                discord_base_url = "http://127.0.0.1:9/discord"
+                \(extra)
+                """)
+    }
 
     static func config(lists: [String], bot: String = "") -> String {
         var text = "[bot]\nid = \"123456789012345678\"\n\(bot)\n"
