@@ -20,13 +20,7 @@ import Testing
     /// discordbotlist (takes servers and users) and top.gg (servers and shards), both on `list`, sharing one
     /// token file.
     static func config(_ list: FakeBotList) -> TestConfiguration {
-        TestConfiguration(
-            bot: .init(
-                id: botID,
-                targets: [
-                    .init("dbl", provider: "discordbotlist", token: "SECRET-examples", baseURL: "\(list.baseURL)/dbl"),
-                    .init("topgg", token: "SECRET-examples", baseURL: "\(list.baseURL)/topgg"),
-                ]))
+        .dblAndTopgg(botID: botID, on: list, token: "SECRET-examples")
     }
 
     /// Runs `examples/python/botstatsd_client.py` with `arguments`.

@@ -13,13 +13,7 @@ import Glibc
 
     /// discordbotlist and top.gg on `list`, sharing one token file.
     static func config(_ list: FakeBotList) -> TestConfiguration {
-        TestConfiguration(
-            bot: .init(
-                id: botID,
-                targets: [
-                    .init("dbl", provider: "discordbotlist", token: "SECRET-shards", baseURL: "\(list.baseURL)/dbl"),
-                    .init("topgg", token: "SECRET-shards", baseURL: "\(list.baseURL)/topgg"),
-                ]))
+        .dblAndTopgg(botID: botID, on: list, token: "SECRET-shards")
     }
 
     @Test func eightShardProcessesReportingAtOnceSumExactlyAndSurviveARestart() async throws {

@@ -102,6 +102,18 @@ struct TestConfiguration: Sendable {
         self.dropIns = dropIns
     }
 
+    /// One bot posting to discordbotlist (`dbl`, servers and users) and top.gg (`topgg`, servers
+    /// and shards), both on `list` under those path prefixes, sharing one token (so one token file).
+    static func dblAndTopgg(botID: String, on list: FakeBotList, token: String) -> TestConfiguration {
+        TestConfiguration(
+            bot: .init(
+                id: botID,
+                targets: [
+                    .init("dbl", provider: "discordbotlist", token: token, baseURL: "\(list.baseURL)/dbl"),
+                    .init("topgg", token: token, baseURL: "\(list.baseURL)/topgg"),
+                ]))
+    }
+
     /// Writes the token files and drop-ins into `dir` and returns the text of `botstatsd.toml`.
     func render(in dir: URL) throws -> String {
         var tokenFiles = TokenFiles(directory: dir)
